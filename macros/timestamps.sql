@@ -1,0 +1,54 @@
+{#
+  Timestamp parsing shared by every staging model. All timestamps inside the warehouse are
+  naive TIMESTAMP values in UTC; `to_iso8601_utc` renders the string destinations receive.
+#}
+
+{% macro epoch_to_timestamp(value, unit='auto') %}
+    {{ return(adapter.dispatch('epoch_to_timestamp', 'backfill')(value, unit)) }}
+{% endmacro %}
+
+{#
+  `value`: an expression whose text is an epoch number (JSON number or numeric string;
+  anything else gives null). `unit`: 's', 'ms', 'us', or 'auto' = seconds, or milliseconds
+  when the number is above 10^10 (Mixpanel's and PostHog's importer rule).
+  Sub-second precision is kept down to the microsecond.
+#}
+{% macro duckdb__epoch_to_timestamp(value, unit='auto') %}
+    {%- set micros_per = {'s': '1000000', 'ms': '1000', 'us': '1'} -%}
+    list_transform(
+        [coalesce(
+            try_cast(cast({{ value }} as varchar) as decimal(38, 9)),
+            try_cast(try_cast(cast({{ value }} as varchar) as double) as decimal(38, 9))
+        )],
+        lambda t: case
+            when t is null or t <= 0 or t >= 1e17 then null
+            {%- if unit == 'auto' %}
+            when t >= 1e14 then null
+            when t > 1e10 then make_timestamp(try_cast(round(t * 1000) as bigint))
+            else make_timestamp(try_cast(round(t * 1000000) as bigint))
+            {%- else %}
+            else make_timestamp(try_cast(round(t * {{ micros_per[unit] }}) as bigint))
+            {%- endif %}
+        end
+    )[1]
+{% endmacro %}
+
+{#
+  Reinterpret a naive timestamp that holds wall-clock time in `tz` (an IANA name) as UTC.
+#}
+{% macro wall_time_to_utc(ts, tz) %}
+    {%- if tz | upper in ('UTC', 'ETC/UTC', 'Z', '') -%}
+        {{ ts }}
+    {%- else -%}
+        timezone('UTC', timezone('{{ tz }}', {{ ts }}))
+    {%- endif -%}
+{% endmacro %}
+
+{% macro to_iso8601_utc(ts) %}
+    strftime({{ ts }}, '%Y-%m-%dT%H:%M:%S.%fZ')
+{% endmacro %}
+
+{% macro is_plausible_event_time(ts) %}
+    ({{ ts }} >= cast('{{ var("earliest_valid_timestamp") }}' as timestamp)
+     and {{ ts }} < cast('{{ var("latest_valid_timestamp") }}' as timestamp))
+{% endmacro %}

@@ -1,0 +1,59 @@
+{#
+  One row per raw line that will not be sent, with the reason and where it came from:
+  lines `sync load` could not parse (malformed_line) and records that failed validation.
+#}
+
+with
+
+invalid_records as (
+
+    select * from {{ ref('int_events__validated') }}
+    where rejection_reason is not null
+
+),
+
+bad_lines as (
+
+    select * from {{ ref('stg_landing__bad_lines') }}
+
+),
+
+final as (
+
+    select
+        source_system,
+        load_id,
+        line_number,
+        file_path,
+        rejection_reason,
+        case rejection_reason
+            when 'invalid_timestamp' then 'time: ' || coalesce(source_time, 'missing')
+            when 'missing_distinct_id' then 'no distinct_id, $user_id or $device_id'
+            when 'missing_event_name' then 'no event name'
+        end as detail,
+        uuid,
+        source_event_name,
+        distinct_id,
+        cast(source_record as varchar) as source_line
+
+    from invalid_records
+
+    union all
+
+    select
+        source_system,
+        load_id,
+        line_number,
+        file_path,
+        'malformed_line' as rejection_reason,
+        detail,
+        null as uuid,
+        null as source_event_name,
+        null as distinct_id,
+        source_line
+
+    from bad_lines
+
+)
+
+select * from final

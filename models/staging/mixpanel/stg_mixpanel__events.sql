@@ -1,0 +1,64 @@
+{#
+  One row per raw Mixpanel record, parsed. Rules follow PostHog's own Mixpanel importer:
+  - distinct_id: properties.distinct_id, else $user_id, else $device_id (blank counts as missing)
+  - time: epoch seconds, or milliseconds above 10^10; read in var('mixpanel_project_timezone')
+  - uuid: UUIDv5(namespace 'posthog_mixpanel', $insert_id); without $insert_id, the same
+    function over the record's content, so copies collapse and reruns agree.
+#}
+
+with
+
+source as (
+
+    select * from {{ source('mixpanel', 'mixpanel_events') }}
+
+),
+
+parsed as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ nonblank("record->>'$.event'") }} as source_event_name,
+        case
+            when json_type(record, '$.properties') = 'OBJECT' then record->'$.properties'
+            else cast('{}' as json)
+        end as source_properties,
+        {{ nonblank("record->>'$.properties.\"$insert_id\"'") }} as insert_id,
+        coalesce(
+            {{ nonblank("record->>'$.properties.distinct_id'") }},
+            {{ nonblank("record->>'$.properties.\"$user_id\"'") }},
+            {{ nonblank("record->>'$.properties.\"$device_id\"'") }}
+        ) as distinct_id,
+        record->>'$.properties.time' as source_time
+
+    from source
+
+),
+
+final as (
+
+    select
+        'mixpanel' as source_system,
+        load_id,
+        line_number,
+        file_path,
+        insert_id as source_event_id,
+        source_event_name,
+        distinct_id,
+        source_time,
+        {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
+        source_properties,
+        case
+            when insert_id is not null then {{ uuid_v5('posthog_mixpanel', 'insert_id') }}
+            else {{ uuid_v5('posthog_mixpanel', "'backfill-content:' || cast(record as varchar)") }}
+        end as uuid,
+        record as source_record
+
+    from parsed
+
+)
+
+select * from final

@@ -1,0 +1,38 @@
+"""Cutting a stream of events into request-sized batches: pure functions, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    uuid: str
+    event_at: datetime
+    payload: bytes       # the event's JSON, as the destination expects it
+
+
+def pack(rows: Iterable[Row], *, max_events: int, max_bytes: int, envelope_bytes: int) -> Iterator[list[Row]]:
+    """Group rows in order into batches of at most `max_events` rows whose JSON body
+    (envelope + payloads + separating commas) stays within `max_bytes`.
+
+    A row that alone would not fit is yielded as a batch of one; the caller decides
+    what to do with it (see `too_large`)."""
+    batch: list[Row] = []
+    size = envelope_bytes
+    for row in rows:
+        extra = len(row.payload) + (1 if batch else 0)
+        if batch and (len(batch) >= max_events or size + extra > max_bytes):
+            yield batch
+            batch, size, extra = [], envelope_bytes, len(row.payload)
+        batch.append(row)
+        size += extra
+    if batch:
+        yield batch
+
+
+def halves(batch: list[Row]) -> tuple[list[Row], list[Row]]:
+    middle = len(batch) // 2
+    return batch[:middle], batch[middle:]

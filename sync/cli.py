@@ -1,0 +1,203 @@
+"""The `sync` command line. Parsing and printing only: the work is in load, push, status."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from sync import load as loading
+from sync import push as pushing
+from sync import status as statusing
+from sync.config import PushOptions, Secret, warehouse_path
+from sync.errors import SyncError, UsageError
+from sync.warehouse import connect, open_warehouse
+
+app = typer.Typer(
+    help="Land historical analytics exports in DuckDB and push the dbt `events` mart to PostHog.\n\n"
+    "The flow: `sync load mixpanel FILES...`, then `dbt build`, then `sync push --destination posthog`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+WarehouseOption = Annotated[
+    Optional[Path],
+    typer.Option("--warehouse", help="DuckDB file (default: $WAREHOUSE_PATH, else ./warehouse.duckdb).", show_default=False),
+]
+
+
+class Source(str, Enum):
+    mixpanel = "mixpanel"
+
+
+class DestinationName(str, Enum):
+    posthog = "posthog"
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Turn every error a user can cause into one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except SyncError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        err.print(f"error: warehouse: {first}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("load")
+def load_command(
+    source: Annotated[Source, typer.Argument(help="Which tool the export comes from.")],
+    paths: Annotated[list[str], typer.Argument(help="Files, globs or directories (.jsonl, .json, .jsonl.gz).")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Land raw export files in the warehouse's `raw` schema.
+
+    Every record is kept as it came, with its file, line number, load id and load time.
+    A file whose content was landed before is skipped, so rerunning is safe. Blank or
+    malformed lines are kept in `raw.load_errors` and counted, and do not stop the load.
+    """
+    with _one_line_errors():
+        files = loading.discover(paths)
+        con = open_warehouse(warehouse_path(warehouse and str(warehouse)))
+        totals = [0, 0, 0]
+        for path in files:
+            result = loading.load_file(con, source.value, path)
+            if result.already_loaded_as is not None:
+                out.print(f"skipped  {path}: same content already landed as load {result.already_loaded_as}", highlight=False)
+                totals[2] += 1
+                continue
+            out.print(
+                f"loaded   {path}: {result.records} records, {result.bad_lines} bad lines (load {result.load_id})",
+                highlight=False,
+            )
+            totals[0] += result.records
+            totals[1] += result.bad_lines
+        out.print(
+            f"{len(files) - totals[2]} files landed, {totals[2]} skipped as already loaded: "
+            f"{totals[0]} records, {totals[1]} bad lines kept in raw.load_errors",
+            highlight=False,
+        )
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} events/s" if speed else "– events/s")
+
+
+@app.command("push")
+def push_command(
+    destination: Annotated[DestinationName, typer.Option("--destination", "-d", help="Where to send events.")],
+    host: Annotated[Optional[str], typer.Option(help="PostHog host (default: $POSTHOG_HOST).", show_default=False)] = None,
+    api_key: Annotated[
+        Optional[str],
+        typer.Option(help="Project API key (default: $POSTHOG_API_KEY; prefer the variable).", show_default=False),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Events per request.")] = 1000,
+    max_retry_seconds: Annotated[
+        float, typer.Option(min=0, help="Give up on one request after retrying this long; state is saved.")
+    ] = 600.0,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for one answer.")] = 30.0,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Send events the destination has not received yet, oldest first, in batches.
+
+    Each accepted batch is written to the ledger (sync.batches, sync.deliveries) with the
+    watermark in one transaction, so a rerun or a resume after a crash sends only what is
+    missing. Exits 0 only if every pending event was accepted.
+    """
+    with _one_line_errors():
+        target = _destination(destination, host, api_key)
+        options = PushOptions(batch_size=batch_size, max_retry_seconds=max_retry_seconds, timeout_seconds=timeout)
+        con = open_warehouse(warehouse_path(warehouse and str(warehouse)))
+        bar = Progress(
+            TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+            TimeElapsedColumn(), console=err, disable=not progress, transient=False,
+        )
+        with bar:
+            task = bar.add_task(destination.value, total=None)
+            summary = pushing.push(
+                con, target, options,
+                on_start=lambda total: bar.update(task, total=total),
+                on_progress=lambda n: bar.advance(task, n),
+            )
+        out.print(
+            f"{destination.value}: {summary.delivered} events delivered in {summary.batches} requests, "
+            f"{summary.failed} failed, {summary.pending - summary.delivered - summary.failed} left pending",
+            highlight=False,
+        )
+        if summary.failed:
+            raise SyncError(
+                f"{summary.failed} events were refused by {destination.value}; see "
+                f"`select * from sync.failed_events where run_id = '{summary.run_id}'`"
+            )
+
+
+def _destination(name: DestinationName, host: str | None, api_key: str | None):
+    from sync.destinations.posthog import PostHog
+
+    host = host or os.environ.get(PostHog.host_env)
+    key = api_key or os.environ.get(PostHog.key_env)
+    if not host:
+        raise UsageError(f"no PostHog host: set ${PostHog.host_env} (e.g. https://us.i.posthog.com) or pass --host")
+    if not host.startswith(("http://", "https://")):
+        raise UsageError(f"PostHog host must start with http:// or https:// (got {host!r})")
+    if not key:
+        raise UsageError(f"no PostHog project API key: set ${PostHog.key_env} or pass --api-key")
+    return PostHog(host, Secret(key))
+
+
+@app.command("status")
+def status_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Per destination: events pending, delivered and failed, the watermark, and the last run."""
+    with _one_line_errors():
+        con = connect(warehouse_path(warehouse and str(warehouse)), read_only=True)
+        report = statusing.collect(con)
+        if as_json:
+            out.print_json(json.dumps(report, default=str))
+            return
+        out.print(f"events in mart: {report['events_in_mart'] if report['events_in_mart'] is not None else 'not built (run dbt build)'}")
+        table = Table("destination", "pending", "delivered", "failed", "watermark", "last run")
+        for entry in report["destinations"]:
+            mark = entry["watermark"]
+            run = entry["last_run"]
+            table.add_row(
+                entry["destination"],
+                "-" if entry["pending"] is None else f"{entry['pending']:,}",
+                f"{entry['delivered']:,}",
+                f"{entry['failed']:,}",
+                f"loads ≤ {mark['loaded_through_load_id']}, last event {mark['last_event_at']}" if mark else "-",
+                (
+                    f"{run['outcome']}: {run['started_at']} → {run['finished_at'] or '…'}, "
+                    f"{run['delivered']} delivered, {run['failed']} failed"
+                )
+                if run
+                else "never",
+            )
+        out.print(table)
+
+
+def main() -> None:
+    app()

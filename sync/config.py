@@ -1,0 +1,47 @@
+"""Configuration, built once from flags and environment variables.
+
+Secrets (API keys) come from the environment or a flag and live only in memory: `Secret`
+hides its value from repr/str so it cannot reach a log line or a traceback by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_WAREHOUSE = "warehouse.duckdb"
+
+
+class Secret:
+    """A string that never shows itself when printed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def warehouse_path(flag: str | None = None) -> Path:
+    """The DuckDB file: --warehouse flag, else $WAREHOUSE_PATH, else ./warehouse.duckdb
+    (the same default profiles.yml gives dbt)."""
+    return Path(flag or os.environ.get("WAREHOUSE_PATH") or DEFAULT_WAREHOUSE)
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    batch_size: int = 1000
+    max_retry_seconds: float = 600.0
+    timeout_seconds: float = 30.0
+    show_progress: bool = True

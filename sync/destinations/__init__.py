@@ -1,0 +1,22 @@
+"""Destinations: how events become request bodies for one API."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Destination(Protocol):
+    name: str
+    key_env: str
+    url: str
+    max_body_bytes: int       # limit on one request's JSON, before compression
+    max_event_bytes: int      # limit on one event's JSON
+    payload_sql: str          # DuckDB expression over the `events` mart giving one event's JSON
+
+    def body(self, payloads: list[bytes]) -> bytes: ...
+
+    def headers(self) -> dict[str, str]: ...
+
+    def auth(self) -> tuple[str, str] | None: ...
+
+    def envelope_bytes(self) -> int: ...

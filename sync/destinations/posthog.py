@@ -1,0 +1,48 @@
+"""PostHog's `/batch/` endpoint (see shared/REFERENCE.md: PostHog capture)."""
+
+from __future__ import annotations
+
+import gzip
+
+import orjson
+
+from sync.config import Secret
+
+# PostHog checks the decompressed body against 20 MB; stay a little under it.
+MAX_BODY_BYTES = 20_000_000 - 64_000
+# One event must fit a Kafka message (~1 MB); posthog-python drops events over 900 KiB.
+MAX_EVENT_BYTES = 900 * 1024
+
+# One event's JSON, built by DuckDB straight from the mart's columns.
+PAYLOAD_SQL = (
+    "json_object('uuid', e.uuid, 'event', e.event, 'distinct_id', e.distinct_id, "
+    "'timestamp', e.timestamp, 'properties', e.properties)::varchar"
+)
+
+
+class PostHog:
+    name = "posthog"
+    key_env = "POSTHOG_API_KEY"
+    host_env = "POSTHOG_HOST"
+    max_body_bytes = MAX_BODY_BYTES
+    max_event_bytes = MAX_EVENT_BYTES
+    payload_sql = PAYLOAD_SQL
+
+    def __init__(self, host: str, api_key: Secret, gzip_level: int = 1) -> None:
+        self.host = host.rstrip("/")
+        self.url = f"{self.host}/batch/"
+        self._prefix = b'{"api_key":' + orjson.dumps(api_key.reveal()) + b',"historical_migration":true,"batch":['
+        self.gzip_level = gzip_level
+
+    def envelope_bytes(self) -> int:
+        return len(self._prefix) + 2
+
+    def body(self, payloads: list[bytes]) -> bytes:
+        raw = self._prefix + b",".join(payloads) + b"]}"
+        return gzip.compress(raw, compresslevel=self.gzip_level, mtime=0)
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+    def auth(self) -> tuple[str, str] | None:
+        return None

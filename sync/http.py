@@ -1,0 +1,144 @@
+"""HTTP sending and the retry policy, in one place.
+
+`decide()` is the whole policy: which answers are accepted, which are retried and after
+how long, which stop the run. `send()` applies it to one request body.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import requests
+
+from sync.errors import DestinationError
+
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the destination finally said about one request."""
+
+    status: int
+    text: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str                 # "accept" | "retry" | "reject" | "stop"
+    delay: float = 0.0          # seconds to wait before a retry
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter, capped: attempt 1 waits up to 0.5 s, 2 up to 1 s, ..."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def decide(status: int | None, retry_after: str | None, attempt: int) -> Decision:
+    """The retry policy. `status` is None when the request failed before an answer
+    (connection refused or reset, timeout, DNS)."""
+    if status is not None and 200 <= status < 300:
+        return Decision("accept")
+    if status in (401, 403):
+        return Decision("stop")
+    if status is None or status in RETRYABLE_STATUS:
+        hinted = parse_retry_after(retry_after)
+        return Decision("retry", hinted if hinted is not None else backoff(attempt))
+    return Decision("reject")
+
+
+class Sender:
+    """Posts bodies to one URL with retries, within a total retry-time budget."""
+
+    def __init__(
+        self,
+        *,
+        key_env: str,
+        timeout: float = 30.0,
+        max_retry_seconds: float = 600.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.key_env = key_env
+        self.timeout = timeout
+        self.max_retry_seconds = max_retry_seconds
+        self.session = session or requests.Session()
+        self.sleep = sleep
+
+    def send(self, url: str, body: bytes, headers: dict[str, str], auth: tuple[str, str] | None = None) -> Answer:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            status: int | None = None
+            retry_after = None
+            text = ""
+            try:
+                response = self.session.post(url, data=body, headers=headers, auth=auth, timeout=self.timeout)
+                status, text = response.status_code, response.text[:1000]
+                retry_after = response.headers.get("Retry-After")
+            except requests.RequestException as exc:
+                text = _describe(exc)
+            decision = decide(status, retry_after, attempt)
+            if decision.action == "accept" or decision.action == "reject":
+                return Answer(status or 0, text, attempt)
+            if decision.action == "stop":
+                raise DestinationError(
+                    f"{url} answered {status}: the key in ${self.key_env} (or --api-key) was refused; "
+                    "check it and the host, then rerun"
+                )
+            elapsed = time.monotonic() - started
+            if elapsed + decision.delay > self.max_retry_seconds:
+                what = f"HTTP {status}" if status is not None else text
+                raise DestinationError(
+                    f"gave up on {url} after {attempt} attempts over {elapsed:.0f}s (last: {what}); "
+                    "nothing unaccepted was marked delivered: rerun `sync push` to resume"
+                )
+            self.sleep(decision.delay)
+
+
+def _describe(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.ConnectionError):
+        reason = str(exc)
+        if "Name or service not known" in reason or "nodename nor servname" in reason or "NameResolution" in reason:
+            return "DNS lookup failed"
+        if "refused" in reason.lower():
+            return "connection refused"
+        if "reset" in reason.lower() or "aborted" in reason.lower():
+            return "connection reset"
+        return "connection error"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    return type(exc).__name__
+
+
+def utc_iso(ts: datetime) -> str:
+    return ts.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")

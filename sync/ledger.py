@@ -1,0 +1,169 @@
+"""The push ledger in the warehouse's `sync` schema: runs, batches, per-event deliveries,
+failed events and per-destination watermarks.
+
+Invariant: an event is in `sync.deliveries` only after the destination accepted the request
+that carried it, and the batch row, its deliveries and the watermark move in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from sync.warehouse import utcnow
+
+
+@dataclass(frozen=True)
+class Watermark:
+    loaded_through_load_id: int
+    last_event_at: datetime | None
+    updated_at: datetime | None
+
+
+def watermark(con: duckdb.DuckDBPyConnection, destination: str) -> Watermark:
+    row = con.execute(
+        "select loaded_through_load_id, last_event_at, updated_at from sync.watermarks where destination = ?",
+        [destination],
+    ).fetchone()
+    return Watermark(*row) if row else Watermark(0, None, None)
+
+
+def pending_sql(select_list: str) -> str:
+    """Events not yet delivered (nor failed) to a destination, oldest first.
+
+    Parameters: destination, loaded_through_load_id, scope_load_id, destination."""
+    return f"""
+        select {select_list}
+        from main.events as e
+        where e.load_id > $loaded_through and e.load_id <= $scope
+          and not exists (
+              select 1 from sync.deliveries as d where d.destination = $destination and d.uuid = e.uuid)
+          and not exists (
+              select 1 from sync.failed_events as f where f.destination = $destination and f.uuid = e.uuid)
+    """
+
+
+def pending_params(destination: str, loaded_through: int, scope: int) -> dict:
+    return {"destination": destination, "loaded_through": loaded_through, "scope": scope}
+
+
+def max_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select coalesce(max(load_id), 0) from main.events").fetchone()[0]
+
+
+def count_pending(con: duckdb.DuckDBPyConnection, destination: str) -> int:
+    mark = watermark(con, destination)
+    params = pending_params(destination, mark.loaded_through_load_id, max_load_id(con))
+    return con.execute(pending_sql("count(*)"), params).fetchone()[0]
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, destination: str, pending: int) -> None:
+    con.execute(
+        "insert into sync.runs (run_id, destination, started_at, outcome, events_pending) values (?, ?, ?, 'running', ?)",
+        [run_id, destination, utcnow(), pending],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, message: str | None) -> None:
+    con.execute(
+        "update sync.runs set finished_at = ?, outcome = ?, message = ? where run_id = ?",
+        [utcnow(), outcome, message, run_id],
+    )
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_id: str
+    run_id: str
+    destination: str
+    batch_number: int
+    uuids: list[str]
+    body_bytes: int
+    first_event_at: datetime | None
+    last_event_at: datetime | None
+    status: str
+    http_status: int
+    attempts: int
+    response: str
+    sent_at: datetime
+    answered_at: datetime
+
+
+def record_batch(con: duckdb.DuckDBPyConnection, batch: BatchRecord) -> None:
+    """Write one answered batch; for an accepted batch also its deliveries and the watermark,
+    all in one transaction."""
+    accepted = batch.status == "accepted"
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into sync.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                batch.batch_id, batch.run_id, batch.destination, batch.batch_number, len(batch.uuids),
+                batch.body_bytes, batch.first_event_at, batch.last_event_at, batch.status,
+                batch.http_status, batch.attempts, batch.response, batch.sent_at, batch.answered_at,
+            ],
+        )
+        if accepted:
+            con.execute(
+                "insert into sync.deliveries select ?, unnest(?::varchar[]), ?, ?, ?",
+                [batch.destination, batch.uuids, batch.run_id, batch.batch_id, batch.answered_at],
+            )
+            con.execute(
+                """
+                insert into sync.watermarks values (?, 0, ?, ?)
+                on conflict (destination) do update set
+                    last_event_at = greatest(sync.watermarks.last_event_at, excluded.last_event_at),
+                    updated_at = excluded.updated_at
+                """,
+                [batch.destination, batch.last_event_at, batch.answered_at],
+            )
+            con.execute(
+                "update sync.runs set events_delivered = events_delivered + ?, batches = batches + 1 where run_id = ?",
+                [len(batch.uuids), batch.run_id],
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def record_failed(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    destination: str,
+    run_id: str,
+    batch_id: str | None,
+    uuids: list[str],
+    http_status: int | None,
+    reason: str,
+    message: str | None,
+) -> None:
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into sync.failed_events select ?, unnest(?::varchar[]), ?, ?, ?, ?, ?, ?",
+            [destination, uuids, run_id, batch_id, http_status, reason, message, utcnow()],
+        )
+        con.execute(
+            "update sync.runs set events_failed = events_failed + ? where run_id = ?",
+            [len(uuids), run_id],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def advance_watermark(con: duckdb.DuckDBPyConnection, destination: str, scope: int) -> None:
+    """Every event from loads up to `scope` is now delivered or failed."""
+    con.execute(
+        """
+        insert into sync.watermarks values (?, ?, null, ?)
+        on conflict (destination) do update set
+            loaded_through_load_id = greatest(sync.watermarks.loaded_through_load_id, excluded.loaded_through_load_id),
+            updated_at = excluded.updated_at
+        """,
+        [destination, scope, utcnow()],
+    )

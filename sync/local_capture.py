@@ -1,0 +1,188 @@
+"""A PostHog-compatible capture endpoint on 127.0.0.1, for the demo, the tests and benchmarks.
+
+It answers `POST /batch/` the way PostHog's capture service does (shared/REFERENCE.md):
+gzip bodies, 401 for a wrong `api_key`, 400 for an empty batch or an event without a name
+or distinct_id, 200 `{"status": 1}` otherwise. Tests can script faults: a queue of answers
+to give before the normal one (a status code, optional headers, or "reset" to drop the
+connection), uuids to refuse with 400, and added latency.
+
+Run it alone: `python -m sync.local_capture --port 8000 --api-key phc_demo --out received.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Fault:
+    status: int | str                      # an HTTP status, or "reset" to close the connection
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = '{"type":"server_error"}'
+
+
+class CaptureState:
+    """What the server received and how it should misbehave. Thread-safe."""
+
+    def __init__(self, api_key: str, out: Path | None = None) -> None:
+        self.api_key = api_key
+        self.out = out
+        self.lock = threading.Lock()
+        self.events: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []   # one entry per request: time, status, events
+        self.faults: deque[Fault] = deque()
+        self.refuse_uuids: set[str] = set()
+        self.latency_seconds = 0.0
+        self.keep_events = True
+
+    def script(self, *faults: Fault | int | str) -> None:
+        with self.lock:
+            for fault in faults:
+                self.faults.append(fault if isinstance(fault, Fault) else Fault(fault))
+
+    def next_fault(self) -> Fault | None:
+        with self.lock:
+            return self.faults.popleft() if self.faults else None
+
+    def accept(self, events: list[dict[str, Any]]) -> None:
+        with self.lock:
+            if self.keep_events:
+                self.events.extend(events)
+            if self.out:
+                with self.out.open("a", encoding="utf-8") as handle:
+                    for event in events:
+                        handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+    def log(self, status: int | str, count: int, **details: Any) -> None:
+        with self.lock:
+            self.requests.append({"at": time.monotonic(), "status": status, "events": count, **details})
+
+
+def _problem(event: Any) -> str | None:
+    if not isinstance(event, dict):
+        return "event is not an object"
+    if not event.get("event"):
+        return "event has no name"
+    props = event.get("properties") if isinstance(event.get("properties"), dict) else {}
+    if not (event.get("distinct_id") or props.get("distinct_id")):
+        return "event has no distinct_id"
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "CaptureServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        pass
+
+    def _answer(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802
+        state = self.server.state
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if state.latency_seconds:
+            time.sleep(state.latency_seconds)
+        if self.path.rstrip("/") not in ("/batch", "/capture"):
+            self._answer(404, '{"error":"not found"}')
+            return
+        fault = state.next_fault()
+        if fault is not None:
+            state.log(fault.status, 0)
+            if fault.status == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                self.close_connection = True
+                self.connection.close()
+                return
+            self._answer(int(fault.status), fault.body, fault.headers)
+            return
+        gzipped = raw[:2] == b"\x1f\x8b"
+        status, body, events, historical = self._check(raw)
+        state.log(status, len(events), gzip=gzipped, historical_migration=historical)
+        if status == 200:
+            state.accept(events)
+        self._answer(status, body)
+
+    def _check(self, raw: bytes) -> tuple[int, str, list[dict[str, Any]], Any]:
+        state = self.server.state
+        try:
+            if self.headers.get("Content-Encoding") == "gzip" or raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            payload = json.loads(raw)
+        except (OSError, ValueError):
+            return 400, '{"type":"validation_error","detail":"invalid JSON"}', [], None
+        if not isinstance(payload, dict) or payload.get("api_key") != state.api_key:
+            return 401, '{"type":"authentication_error","detail":"invalid api key"}', [], None
+        historical = payload.get("historical_migration")
+        batch = payload.get("batch")
+        if not isinstance(batch, list) or not batch:
+            return 400, '{"type":"validation_error","detail":"empty batch"}', [], historical
+        for event in batch:
+            problem = _problem(event)
+            if problem is None and event.get("uuid") in state.refuse_uuids:
+                problem = f"event {event.get('uuid')} refused"
+            if problem:
+                return 400, json.dumps({"type": "validation_error", "detail": problem}), [], historical
+        return 200, '{"status":1}', batch, historical
+
+
+class CaptureServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, state: CaptureState, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.state = state
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> "CaptureServer":
+        threading.Thread(target=self.serve_forever, name="local-capture", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="PostHog-compatible capture endpoint on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--api-key", required=True, help="the key the server accepts")
+    parser.add_argument("--out", type=Path, help="append accepted events to this JSONL file")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    state = CaptureState(args.api_key, args.out)
+    state.latency_seconds = args.latency_ms / 1000
+    state.keep_events = False
+    server = CaptureServer(state, args.port)
+    print(server.url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

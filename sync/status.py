@@ -1,0 +1,76 @@
+"""`sync status`: what each destination has received, what is pending, how the last run ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from sync import ledger
+from sync.warehouse import relation_exists
+
+DESTINATIONS = ("posthog",)
+
+
+def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    has_sync = relation_exists(con, "sync", "runs")
+    has_events = relation_exists(con, "main", "events")
+    known = list(DESTINATIONS)
+    if has_sync:
+        for (name,) in con.execute("select distinct destination from sync.runs order by 1").fetchall():
+            if name not in known:
+                known.append(name)
+    report: dict[str, Any] = {
+        "events_in_mart": con.execute("select count(*) from main.events").fetchone()[0] if has_events else None,
+        "destinations": [],
+    }
+    for name in known:
+        report["destinations"].append(_destination(con, name, has_sync, has_events))
+    return report
+
+
+def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_events: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "destination": name,
+        "pending": None,
+        "delivered": 0,
+        "failed": 0,
+        "watermark": None,
+        "last_run": None,
+    }
+    if not has_sync:
+        if has_events:
+            entry["pending"] = con.execute("select count(*) from main.events").fetchone()[0]
+        return entry
+    if has_events:
+        entry["pending"] = ledger.count_pending(con, name)
+    entry["delivered"] = con.execute("select count(*) from sync.deliveries where destination = ?", [name]).fetchone()[0]
+    entry["failed"] = con.execute(
+        "select count(distinct uuid) from sync.failed_events where destination = ?", [name]
+    ).fetchone()[0]
+    mark = ledger.watermark(con, name)
+    if mark.updated_at is not None:
+        entry["watermark"] = {
+            "loaded_through_load_id": mark.loaded_through_load_id,
+            "last_event_at": _iso(mark.last_event_at),
+            "updated_at": _iso(mark.updated_at),
+        }
+    row = con.execute(
+        """
+        select run_id, started_at, finished_at, outcome, message, events_pending, events_delivered,
+               events_failed, batches
+        from sync.runs where destination = ? order by started_at desc limit 1
+        """,
+        [name],
+    ).fetchone()
+    if row:
+        keys = ("run_id", "started_at", "finished_at", "outcome", "message", "pending", "delivered", "failed", "batches")
+        run = dict(zip(keys, row))
+        run["started_at"] = _iso(run["started_at"])
+        run["finished_at"] = _iso(run["finished_at"])
+        entry["last_run"] = run
+    return entry
+
+
+def _iso(value) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds") + "Z"

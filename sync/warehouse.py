@@ -1,0 +1,165 @@
+"""Every read and write `sync` makes to the DuckDB warehouse goes through here.
+
+Schemas:
+- `raw`: what `sync load` lands, untouched (one table per source, plus loads and bad lines).
+- `sync`: the push ledger (runs, batches, per-event deliveries, failures, watermarks).
+- `main`: dbt's models; `sync` only reads the `events` mart.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from sync.errors import WarehouseError
+
+# One raw table per source. Each row is one record exactly as the export had it.
+RAW_TABLES = {
+    "mixpanel": "mixpanel_events",
+}
+
+_RAW_DDL = """
+create schema if not exists raw;
+create sequence if not exists raw.load_id_seq start 1;
+create table if not exists raw.loads (
+    load_id bigint primary key,
+    source_system varchar not null,
+    file_path varchar not null,
+    content_sha256 varchar not null,
+    file_bytes bigint not null,
+    records bigint not null,
+    bad_lines bigint not null,
+    loaded_at timestamp not null
+);
+create table if not exists raw.load_errors (
+    load_id bigint not null,
+    source_system varchar not null,
+    file_path varchar not null,
+    line_number bigint not null,
+    line varchar,
+    error varchar not null,
+    loaded_at timestamp not null
+);
+"""
+
+_RAW_SOURCE_DDL = """
+create table if not exists raw.{table} (
+    load_id bigint not null,
+    line_number bigint not null,
+    file_path varchar not null,
+    loaded_at timestamp not null,
+    record json not null
+);
+"""
+
+_SYNC_DDL = """
+create schema if not exists sync;
+create table if not exists sync.runs (
+    run_id varchar primary key,
+    destination varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp,
+    outcome varchar not null,          -- running | completed | failed | interrupted
+    message varchar,
+    events_pending bigint,
+    events_delivered bigint not null default 0,
+    events_failed bigint not null default 0,
+    batches bigint not null default 0
+);
+create table if not exists sync.batches (
+    batch_id varchar primary key,
+    run_id varchar not null,
+    destination varchar not null,
+    batch_number integer not null,
+    events bigint not null,
+    body_bytes bigint not null,        -- JSON size before gzip
+    first_event_at timestamp,
+    last_event_at timestamp,
+    status varchar not null,           -- accepted | rejected
+    http_status integer,
+    attempts integer not null,
+    response varchar,                  -- the server's answer, truncated
+    sent_at timestamp not null,
+    answered_at timestamp not null
+);
+create table if not exists sync.deliveries (
+    destination varchar not null,
+    uuid varchar not null,
+    run_id varchar not null,
+    batch_id varchar not null,
+    delivered_at timestamp not null
+);
+create table if not exists sync.failed_events (
+    destination varchar not null,
+    uuid varchar not null,
+    run_id varchar not null,
+    batch_id varchar,
+    http_status integer,
+    reason varchar not null,
+    message varchar,
+    failed_at timestamp not null
+);
+create table if not exists sync.watermarks (
+    destination varchar primary key,
+    loaded_through_load_id bigint not null,  -- every event from loads <= this is delivered or failed
+    last_event_at timestamp,                 -- newest event timestamp accepted so far
+    updated_at timestamp not null
+);
+"""
+
+_LOCK_RE = re.compile(r"lock on file \"?([^\":]+)\"?.*?\(PID (\d+)\)", re.S)
+
+
+def utcnow() -> datetime:
+    """Naive UTC: every `_at` column in the warehouse is UTC without a zone."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, turning DuckDB's lock and I/O errors into one clear line."""
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `sync load` first (or set WAREHOUSE_PATH)")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        match = _LOCK_RE.search(message)
+        if match or "lock" in message.lower():
+            pid = f" (PID {match.group(2)})" if match else ""
+            raise WarehouseError(
+                f"warehouse {path} is locked by another process{pid}, such as a running "
+                "`dbt build` or `sync`; DuckDB allows one writer at a time: wait for it to finish and retry"
+            ) from None
+        raise WarehouseError(f"cannot open warehouse {path}: {message.splitlines()[0]}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw landing and sync ledger tables if they do not exist yet."""
+    con.execute(_RAW_DDL)
+    for table in RAW_TABLES.values():
+        con.execute(_RAW_SOURCE_DDL.format(table=table))
+    con.execute(_SYNC_DDL)
+
+
+def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    con = connect(path)
+    ensure_schema(con)
+    return con
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def require_events_mart(con: duckdb.DuckDBPyConnection) -> None:
+    if not relation_exists(con, "main", "events"):
+        raise WarehouseError("the warehouse has no `events` mart yet: run `dbt build` first")
