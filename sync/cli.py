@@ -14,7 +14,6 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from sync import load as loading
@@ -31,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 WarehouseOption = Annotated[
@@ -76,31 +75,33 @@ def load_command(
     """
     with _one_line_errors():
         files = loading.discover(paths)
-        con = open_warehouse(warehouse_path(warehouse and str(warehouse)))
-        totals = [0, 0, 0]
-        for path in files:
-            result = loading.load_file(con, source.value, path)
-            if result.already_loaded_as is not None:
-                out.print(f"skipped  {path}: same content already landed as load {result.already_loaded_as}", highlight=False)
-                totals[2] += 1
-                continue
-            out.print(
-                f"loaded   {path}: {result.records} records, {result.bad_lines} bad lines (load {result.load_id})",
-                highlight=False,
-            )
-            totals[0] += result.records
-            totals[1] += result.bad_lines
+        landed = skipped = records = bad_lines = 0
+        with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
+            for path in files:
+                result = loading.load_file(con, source.value, path)
+                if result.already_loaded_as is not None:
+                    skipped += 1
+                    out.print(f"skipped  {path}: same content already landed as load {result.already_loaded_as}", highlight=False)
+                    continue
+                landed += 1
+                records += result.records
+                bad_lines += result.bad_lines
+                out.print(
+                    f"loaded   {path}: {result.records} records, {result.bad_lines} bad lines (load {result.load_id})",
+                    highlight=False,
+                )
         out.print(
-            f"{len(files) - totals[2]} files landed, {totals[2]} skipped as already loaded: "
-            f"{totals[0]} records, {totals[1]} bad lines kept in raw.load_errors",
+            f"{landed} files landed, {skipped} skipped as already loaded: "
+            f"{records} records, {bad_lines} bad lines kept in raw.load_errors",
             highlight=False,
         )
 
 
 class _RateColumn(ProgressColumn):
     def render(self, task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} events/s" if speed else "– events/s")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = task.completed / elapsed if elapsed else 0
+        return Text(f"{speed:,.0f} events/s")
 
 
 @app.command("push")
@@ -128,18 +129,20 @@ def push_command(
     with _one_line_errors():
         target = _destination(destination, host, api_key)
         options = PushOptions(batch_size=batch_size, max_retry_seconds=max_retry_seconds, timeout_seconds=timeout)
-        con = open_warehouse(warehouse_path(warehouse and str(warehouse)))
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
             TimeElapsedColumn(), console=err, disable=not progress, transient=False,
         )
-        with bar:
+        with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con, bar:
             task = bar.add_task(destination.value, total=None)
             summary = pushing.push(
                 con, target, options,
                 on_start=lambda total: bar.update(task, total=total),
                 on_progress=lambda n: bar.advance(task, n),
             )
+        if summary.pending == 0:
+            out.print(f"{destination.value}: nothing pending, every event in the mart was already delivered", highlight=False)
+            return
         out.print(
             f"{destination.value}: {summary.delivered} events delivered in {summary.batches} requests, "
             f"{summary.failed} failed, {summary.pending - summary.delivered - summary.failed} left pending",
@@ -173,30 +176,35 @@ def status_command(
 ) -> None:
     """Per destination: events pending, delivered and failed, the watermark, and the last run."""
     with _one_line_errors():
-        con = connect(warehouse_path(warehouse and str(warehouse)), read_only=True)
-        report = statusing.collect(con)
+        with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+            report = statusing.collect(con)
         if as_json:
             out.print_json(json.dumps(report, default=str))
             return
-        out.print(f"events in mart: {report['events_in_mart'] if report['events_in_mart'] is not None else 'not built (run dbt build)'}")
-        table = Table("destination", "pending", "delivered", "failed", "watermark", "last run")
+        in_mart = report["events_in_mart"]
+        out.print(f"events in mart: {'not built yet (run dbt build)' if in_mart is None else f'{in_mart:,}'}", highlight=False)
         for entry in report["destinations"]:
-            mark = entry["watermark"]
-            run = entry["last_run"]
-            table.add_row(
-                entry["destination"],
-                "-" if entry["pending"] is None else f"{entry['pending']:,}",
-                f"{entry['delivered']:,}",
-                f"{entry['failed']:,}",
-                f"loads ≤ {mark['loaded_through_load_id']}, last event {mark['last_event_at']}" if mark else "-",
-                (
-                    f"{run['outcome']}: {run['started_at']} → {run['finished_at'] or '…'}, "
-                    f"{run['delivered']} delivered, {run['failed']} failed"
-                )
-                if run
-                else "never",
+            mark, run = entry["watermark"], entry["last_run"]
+            pending = "-" if entry["pending"] is None else f"{entry['pending']:,}"
+            out.print(
+                f"{entry['destination']}: {pending} pending, {entry['delivered']:,} delivered, {entry['failed']:,} failed",
+                highlight=False,
             )
-        out.print(table)
+            if mark:
+                out.print(
+                    f"  watermark: loads <= {mark['loaded_through_load_id']} done; newest event sent "
+                    f"{mark['last_event_at'] or '-'}; updated {mark['updated_at']}",
+                    highlight=False,
+                )
+            if run:
+                out.print(
+                    f"  last run {run['run_id']}: {run['outcome']}, {run['started_at']} -> {run['finished_at'] or '...'}, "
+                    f"{run['delivered']:,} of {run['pending']:,} delivered, {run['failed']:,} failed, {run['batches']:,} requests"
+                    + (f" ({run['message']})" if run["message"] else ""),
+                    highlight=False,
+                )
+            else:
+                out.print("  never pushed", highlight=False)
 
 
 def main() -> None:

@@ -44,6 +44,8 @@ class CaptureState:
         self.refuse_uuids: set[str] = set()
         self.latency_seconds = 0.0
         self.keep_events = True
+        self.outage_after: int | None = None   # answer 503 once this many requests were accepted
+        self.accepted_requests = 0
 
     def script(self, *faults: Fault | int | str) -> None:
         with self.lock:
@@ -52,10 +54,15 @@ class CaptureState:
 
     def next_fault(self) -> Fault | None:
         with self.lock:
-            return self.faults.popleft() if self.faults else None
+            if self.faults:
+                return self.faults.popleft()
+            if self.outage_after is not None and self.accepted_requests >= self.outage_after:
+                return Fault(503)
+            return None
 
     def accept(self, events: list[dict[str, Any]]) -> None:
         with self.lock:
+            self.accepted_requests += 1
             if self.keep_events:
                 self.events.extend(events)
             if self.out:

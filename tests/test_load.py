@@ -1,0 +1,112 @@
+"""`sync load`: raw landing, bad lines kept, idempotent reloads, clear errors."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+
+from conftest import FIXTURES
+
+SMALL = FIXTURES / "mixpanel_small.jsonl"
+
+
+def rows(warehouse, sql):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_load_keeps_every_line_with_file_line_and_load(cli, warehouse):
+    result = cli("load", "mixpanel", str(SMALL))
+    assert result.exit_code == 0, result.output
+    assert "12 records, 3 bad lines" in result.output
+
+    landed = rows(warehouse, "select load_id, line_number, file_path, loaded_at is not null from raw.mixpanel_events order by line_number")
+    assert [r[1] for r in landed] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15]
+    assert {r[0] for r in landed} == {1} and {r[2] for r in landed} == {str(SMALL)} and all(r[3] for r in landed)
+
+    bad = rows(warehouse, "select line_number, error, line from raw.load_errors order by line_number")
+    assert [(n, e.split(":")[0]) for n, e, _ in bad] == [(10, "invalid JSON"), (11, "not a JSON object (got list)"), (12, "blank line")]
+    assert bad[0][2].startswith('{"event":"Truncated"')
+
+    loads = rows(warehouse, "select source_system, records, bad_lines, length(content_sha256) from raw.loads")
+    assert loads == [("mixpanel", 12, 3, 64)]
+
+
+def test_reloading_same_content_is_a_no_op_even_under_another_name(cli, warehouse, tmp_path):
+    copy = tmp_path / "renamed.jsonl"
+    shutil.copy(SMALL, copy)
+    assert cli("load", "mixpanel", str(SMALL)).exit_code == 0
+    again = cli("load", "mixpanel", str(SMALL), str(copy))
+    assert again.exit_code == 0
+    assert again.output.count("already landed as load 1") == 2
+    assert rows(warehouse, "select count(*) from raw.mixpanel_events") == [(12,)]
+    assert rows(warehouse, "select count(*) from raw.load_errors") == [(3,)]
+
+
+def test_gzip_directories_globs_and_json_arrays(cli, warehouse, tmp_path):
+    exports = tmp_path / "exports" / "2020"
+    exports.mkdir(parents=True)
+    (exports / "day1.jsonl.gz").write_bytes(gzip.compress(SMALL.read_bytes()))
+    (exports / "day2.json").write_text(
+        '[{"event":"a","properties":{"time":1602611311,"distinct_id":"x"}}, 5]', encoding="utf-8"
+    )
+    (exports / "notes.txt").write_text("not an export")
+    result = cli("load", "mixpanel", str(tmp_path / "exports"))
+    assert result.exit_code == 0, result.output
+    assert "2 files landed" in result.output
+    assert rows(warehouse, "select count(*) from raw.mixpanel_events") == [(13,)]
+    assert rows(warehouse, "select error from raw.load_errors where file_path like '%day2.json'") == [
+        ("not a JSON object (got int)",)
+    ]
+    glob_result = cli("load", "mixpanel", str(tmp_path / "exports" / "*" / "*.gz"))
+    assert "already landed" in glob_result.output
+
+
+def test_missing_path_is_one_line_error_and_loads_nothing(cli, warehouse, tmp_path):
+    result = cli("load", "mixpanel", str(SMALL), str(tmp_path / "nope.jsonl"))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [f"error: no such file or directory: {tmp_path / 'nope.jsonl'}"]
+    assert not warehouse.exists()
+
+
+def test_truncated_gzip_is_rolled_back_with_a_clear_error(cli, warehouse, tmp_path):
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(SMALL.read_bytes() * 50)[:-200])
+    result = cli("load", "mixpanel", str(broken))
+    assert result.exit_code == 1
+    assert "cannot read" in result.output and "nothing from this file was loaded" in result.output
+    assert "Traceback" not in result.output
+    assert rows(warehouse, "select count(*) from raw.mixpanel_events") == [(0,)]
+    assert rows(warehouse, "select count(*) from raw.loads") == [(0,)]
+
+
+def test_locked_warehouse_is_reported_clearly(warehouse, tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(warehouse)!r})
+            print("ready", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = subprocess.run(
+            [sys.executable, "-m", "sync", "load", "mixpanel", str(SMALL)],
+            capture_output=True, text=True, env={"WAREHOUSE_PATH": str(warehouse), "PATH": ""},
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is locked by another process (PID" in lines[0] and "dbt build" in lines[0]
