@@ -96,6 +96,12 @@ def push(
     pending = con.execute(ledger.pending_sql("count(*)"), params).fetchone()[0]
 
     run = RunSummary(run_id=uuidlib.uuid4().hex, destination=destination.name, pending=pending)
+    if pending == 0:
+        # Nothing to send: no run is recorded, the ledger only holds runs that did something.
+        if scope > mark.loaded_through_load_id:
+            ledger.advance_watermark(con, destination.name, scope)
+        run.outcome = "nothing_pending"
+        return run
     ledger.start_run(con, run.run_id, destination.name, pending)
     if on_start:
         on_start(pending)

@@ -1,0 +1,47 @@
+"""The command line: help texts, entry points, status output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import push_env
+
+
+def test_every_command_explains_itself(cli):
+    for command, phrase in [("load", "Land raw export files"), ("push", "oldest first"), ("status", "pending")]:
+        result = cli(command, "--help")
+        assert result.exit_code == 0 and phrase in result.output
+
+
+def test_python_dash_m_and_console_script_work():
+    result = subprocess.run([sys.executable, "-m", "sync", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "sync load mixpanel" in result.stdout
+
+
+def test_unknown_source_is_refused(cli):
+    result = cli("load", "kissmetrics", "x.jsonl")
+    assert result.exit_code == 2 and "kissmetrics" in result.output
+
+
+def test_status_before_anything_and_after_a_push(small_warehouse, capture, cli):
+    before = json.loads(cli("status", "--json").output)
+    assert before["events_in_mart"] == 6
+    assert before["destinations"][0] | {} == {
+        "destination": "posthog", "pending": 6, "delivered": 0, "failed": 0, "watermark": None, "last_run": None
+    }
+    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
+    after = json.loads(cli("status", "--json").output)["destinations"][0]
+    assert (after["pending"], after["delivered"], after["failed"]) == (0, 6, 0)
+    assert after["watermark"]["loaded_through_load_id"] == 1
+    assert after["watermark"]["last_event_at"] == "2020-10-13T18:00:00Z"
+    assert after["last_run"]["outcome"] == "completed" and after["last_run"]["delivered"] == 6
+    text = cli("status").output
+    assert "posthog: 0 pending, 6 delivered, 0 failed" in text and "completed" in text
+
+
+def test_status_without_a_warehouse_is_one_line(warehouse, cli):
+    result = cli("status")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: no warehouse at {warehouse}: run `sync load` first (or set WAREHOUSE_PATH)"
