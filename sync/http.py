@@ -11,11 +11,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 
 import requests
 
-from sync.errors import DestinationError
+from sync.errors import DestinationError, Interrupted
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 BACKOFF_BASE_SECONDS = 0.5
@@ -85,13 +85,15 @@ class Sender:
         timeout: float = 30.0,
         max_retry_seconds: float = 600.0,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
+        stopped: Callable[[], bool] = lambda: False,
     ) -> None:
         self.key_env = key_env
         self.timeout = timeout
         self.max_retry_seconds = max_retry_seconds
         self.session = session or requests.Session()
         self.sleep = sleep
+        self.stopped = stopped
 
     def send(self, url: str, body: bytes, headers: dict[str, str], auth: tuple[str, str] | None = None) -> Answer:
         started = time.monotonic()
@@ -123,6 +125,8 @@ class Sender:
                     "nothing unaccepted was marked delivered: rerun `sync push` to resume"
                 )
             self.sleep(decision.delay)
+            if self.stopped():
+                raise Interrupted(f"interrupted while retrying {url} (last: {text or status}); nothing unaccepted was marked delivered")
 
 
 def _describe(exc: requests.RequestException) -> str:
@@ -138,7 +142,3 @@ def _describe(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
     return type(exc).__name__
-
-
-def utc_iso(ts: datetime) -> str:
-    return ts.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")

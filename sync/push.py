@@ -112,6 +112,7 @@ def push(
         timeout=options.timeout_seconds,
         max_retry_seconds=options.max_retry_seconds,
         sleep=stop.event.wait,
+        stopped=stop,
     )
     reader = con.cursor()
     try:

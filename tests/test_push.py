@@ -183,3 +183,34 @@ def test_missing_configuration_is_one_clear_line(small_warehouse, cli, monkeypat
     result = cli("push", "-d", "posthog", env=env)
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and message in result.output
+
+
+def test_ctrl_c_finishes_the_batch_in_flight_saves_state_and_exits_130(small_warehouse, capture, cli):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    capture.state.latency_seconds = 0.3
+    env = {**os.environ, **push_env(capture), "WAREHOUSE_PATH": str(small_warehouse)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync", "push", "-d", "posthog", "--batch-size", "1", "--no-progress"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(capture.state.events) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in err and "rerun `sync push` to resume" in err and "Traceback" not in err
+    delivered = query(small_warehouse, "select count(*) from sync.deliveries")[0][0]
+    assert 2 <= delivered < 6
+    assert delivered == len(capture.state.events)  # what was accepted is exactly what is recorded
+    assert query(small_warehouse, "select outcome from sync.runs") == [("interrupted",)]
+
+    capture.state.latency_seconds = 0
+    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
+    received = [e["uuid"] for e in capture.state.events]
+    assert len(received) == len(set(received)) == 6
