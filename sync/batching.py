@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,21 +14,32 @@ class Row:
     payload: bytes       # the event's JSON, as the destination expects it
 
 
-def pack(rows: Iterable[Row], *, max_events: int, max_bytes: int, envelope_bytes: int) -> Iterator[list[Row]]:
+def pack(
+    rows: Iterable[Row],
+    *,
+    max_events: int,
+    max_bytes: int,
+    envelope_bytes: int,
+    split_key: Callable[[Row], Hashable] | None = None,
+) -> Iterator[list[Row]]:
     """Group rows in order into batches of at most `max_events` rows whose JSON body
-    (envelope + payloads + separating commas) stays within `max_bytes`.
+    (envelope + payloads + separating commas) stays within `max_bytes`. With `split_key`,
+    a batch also ends where the key changes (e.g. the event's UTC day).
 
     A row that alone would not fit is yielded as a batch of one; the caller decides
     what to do with it (see `too_large`)."""
     batch: list[Row] = []
     size = envelope_bytes
+    key = None
     for row in rows:
         extra = len(row.payload) + (1 if batch else 0)
-        if batch and (len(batch) >= max_events or size + extra > max_bytes):
+        row_key = split_key(row) if split_key else None
+        if batch and (len(batch) >= max_events or size + extra > max_bytes or row_key != key):
             yield batch
             batch, size, extra = [], envelope_bytes, len(row.payload)
         batch.append(row)
         size += extra
+        key = row_key
     if batch:
         yield batch
 

@@ -113,6 +113,19 @@ def push_command(
         typer.Option(help="Project API key (default: $POSTHOG_API_KEY; prefer the variable).", show_default=False),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Events per request.")] = 1000,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight at once.")] = 4,
+    max_events_per_second: Annotated[
+        Optional[float], typer.Option(min=0.001, help="Cap on events sent per second (all requests together).")
+    ] = None,
+    max_requests_per_minute: Annotated[
+        Optional[float], typer.Option(min=0.001, help="Cap on requests per minute (all requests together).")
+    ] = None,
+    split_by_day: Annotated[
+        bool, typer.Option(help="Keep each batch within one UTC day (PostHog's import guidance).")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option(help="Send again the events the destination refused before (sync.failed_events).")
+    ] = False,
     max_retry_seconds: Annotated[
         float, typer.Option(min=0, help="Give up on one request after retrying this long; state is saved.")
     ] = 600.0,
@@ -128,7 +141,16 @@ def push_command(
     """
     with _one_line_errors():
         target = _destination(destination, host, api_key)
-        options = PushOptions(batch_size=batch_size, max_retry_seconds=max_retry_seconds, timeout_seconds=timeout)
+        options = PushOptions(
+            batch_size=batch_size,
+            concurrency=concurrency,
+            max_retry_seconds=max_retry_seconds,
+            timeout_seconds=timeout,
+            max_events_per_second=max_events_per_second,
+            max_requests_per_minute=max_requests_per_minute,
+            split_by_day=split_by_day,
+            retry_failed=retry_failed,
+        )
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
             TimeElapsedColumn(), console=err, disable=not progress, transient=False,
@@ -141,7 +163,8 @@ def push_command(
                 on_progress=lambda n: bar.advance(task, n),
             )
         if summary.pending == 0:
-            out.print(f"{destination.value}: nothing pending, every event in the mart was already delivered", highlight=False)
+            what = "no refused events to retry" if retry_failed else "nothing pending, every event in the mart was already delivered"
+            out.print(f"{destination.value}: {what}", highlight=False)
             return
         out.print(
             f"{destination.value}: {summary.delivered} events delivered in {summary.batches} requests, "

@@ -42,6 +42,10 @@ def warehouse_path(flag: str | None = None) -> Path:
 @dataclass(frozen=True)
 class PushOptions:
     batch_size: int = 1000
+    concurrency: int = 4
     max_retry_seconds: float = 600.0
     timeout_seconds: float = 30.0
-    show_progress: bool = True
+    max_events_per_second: float | None = None
+    max_requests_per_minute: float | None = None
+    split_by_day: bool = False
+    retry_failed: bool = False

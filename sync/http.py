@@ -16,6 +16,7 @@ from datetime import timezone
 import requests
 
 from sync.errors import DestinationError, Interrupted
+from sync.ratelimit import Limits
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 BACKOFF_BASE_SECONDS = 0.5
@@ -87,6 +88,7 @@ class Sender:
         session: requests.Session | None = None,
         sleep: Callable[[float], object] = time.sleep,
         stopped: Callable[[], bool] = lambda: False,
+        limits: Limits | None = None,
     ) -> None:
         self.key_env = key_env
         self.timeout = timeout
@@ -94,12 +96,18 @@ class Sender:
         self.session = session or requests.Session()
         self.sleep = sleep
         self.stopped = stopped
+        self.limits = limits or Limits()
 
-    def send(self, url: str, body: bytes, headers: dict[str, str], auth: tuple[str, str] | None = None) -> Answer:
+    def send(
+        self, url: str, body: bytes, headers: dict[str, str], auth: tuple[str, str] | None = None, *, events: int = 1
+    ) -> Answer:
+        """Post `body` until the destination accepts or rejects it; raises DestinationError
+        for a refused key or when the retry budget is spent."""
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            self.limits.wait(events)
             status: int | None = None
             retry_after = None
             text = ""
@@ -117,6 +125,8 @@ class Sender:
                     f"{url} answered {status}: the key in ${self.key_env} (or --api-key) was refused; "
                     "check it and the host, then rerun"
                 )
+            if status == 429 and retry_after is not None:
+                self.limits.pause(decision.delay)
             elapsed = time.monotonic() - started
             if elapsed + decision.delay > self.max_retry_seconds:
                 what = f"HTTP {status}" if status is not None else text

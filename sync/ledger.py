@@ -30,33 +30,42 @@ def watermark(con: duckdb.DuckDBPyConnection, destination: str) -> Watermark:
     return Watermark(*row) if row else Watermark(0, None, None)
 
 
-def pending_sql(select_list: str) -> str:
-    """Events not yet delivered (nor failed) to a destination, oldest first.
+@dataclass(frozen=True)
+class Selection:
+    """Which events a push run takes: new ones past the watermark, or (retry_failed) the
+    ones the destination refused before and has not accepted since."""
 
-    Parameters: destination, loaded_through_load_id, scope_load_id, destination."""
-    return f"""
-        select {select_list}
-        from main.events as e
-        where e.load_id > $loaded_through and e.load_id <= $scope
-          and not exists (
-              select 1 from sync.deliveries as d where d.destination = $destination and d.uuid = e.uuid)
-          and not exists (
-              select 1 from sync.failed_events as f where f.destination = $destination and f.uuid = e.uuid)
-    """
+    destination: str
+    loaded_through: int
+    scope: int
+    retry_failed: bool = False
+
+    def params(self) -> dict:
+        params = {"destination": self.destination}
+        if not self.retry_failed:
+            params |= {"loaded_through": self.loaded_through, "scope": self.scope}
+        return params
 
 
-def pending_params(destination: str, loaded_through: int, scope: int) -> dict:
-    return {"destination": destination, "loaded_through": loaded_through, "scope": scope}
+def pending_sql(select_list: str, selection: Selection) -> str:
+    """Events a run should send, not yet delivered to the destination (`e` is the mart)."""
+    delivered = "select 1 from sync.deliveries as d where d.destination = $destination and d.uuid = e.uuid"
+    failed = "select 1 from sync.failed_events as f where f.destination = $destination and f.uuid = e.uuid"
+    if selection.retry_failed:
+        condition = f"exists ({failed})"
+    else:
+        condition = f"e.load_id > $loaded_through and e.load_id <= $scope and not exists ({failed})"
+    return f"select {select_list} from main.events as e where {condition} and not exists ({delivered})"
 
 
 def max_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select coalesce(max(load_id), 0) from main.events").fetchone()[0]
 
 
-def count_pending(con: duckdb.DuckDBPyConnection, destination: str) -> int:
+def count_pending(con: duckdb.DuckDBPyConnection, destination: str, retry_failed: bool = False) -> int:
     mark = watermark(con, destination)
-    params = pending_params(destination, mark.loaded_through_load_id, max_load_id(con))
-    return con.execute(pending_sql("count(*)"), params).fetchone()[0]
+    selection = Selection(destination, mark.loaded_through_load_id, max_load_id(con), retry_failed)
+    return con.execute(pending_sql("count(*)", selection), selection.params()).fetchone()[0]
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, destination: str, pending: int) -> None:

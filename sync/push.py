@@ -1,10 +1,14 @@
 """`sync push`: send undelivered rows of the `events` mart to a destination.
 
-The loop: stream pending events oldest first (DuckDB builds each event's JSON), cut them
-into batches, send each with the retry policy, and only after the destination accepted a
-batch write it to the ledger (batch, deliveries, watermark) in one transaction. A batch the
-destination refuses with 400 is split in halves until the refused events are isolated;
-those are recorded in `sync.failed_events` and everything else is delivered.
+Main thread: stream pending events oldest first (DuckDB builds each event's JSON), cut them
+into batches, hand batches to up to `concurrency` workers, and write each worker's result to
+the ledger. Workers only talk HTTP: send with the retry policy and shared rate limits; on a
+400 split the batch in halves until the refused events are isolated.
+
+Exactness: an event reaches `sync.deliveries` only after the destination accepted the
+request that carried it (batch row + deliveries + watermark in one transaction, written by
+the main thread). A crash loses at most the answers of the batches in flight; they are sent
+again on the next run, which PostHog merges by uuid.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import signal
 import threading
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 
@@ -23,10 +29,12 @@ from sync.batching import Row, halves, pack
 from sync.config import PushOptions
 from sync.destinations import Destination
 from sync.errors import Interrupted, SyncError
-from sync.http import Answer, Sender
+from sync.http import Sender
+from sync.ratelimit import Limits
 from sync.warehouse import require_events_mart, utcnow
 
 FETCH_ROWS = 10_000
+DRAIN_SECONDS = 30.0
 
 
 @dataclass
@@ -39,6 +47,37 @@ class RunSummary:
     batches: int = 0
     outcome: str = "running"
     message: str | None = None
+
+
+@dataclass
+class Request:
+    """One request a worker made and the destination's final answer to it."""
+
+    rows: list[Row]
+    status: int
+    text: str
+    attempts: int
+    sent_at: datetime
+    answered_at: datetime
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass
+class Failure:
+    row: Row
+    http_status: int | None
+    reason: str
+    message: str
+    request_index: int | None = None   # which Request refused it, if one did
+
+
+@dataclass
+class Outcome:
+    requests: list[Request] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
 
 class _StopFlag:
@@ -78,6 +117,46 @@ def _stream(cursor: duckdb.DuckDBPyConnection) -> Iterator[Row]:
             yield Row(uuid, event_at, payload.encode())
 
 
+class Worker:
+    """Delivers one batch over HTTP; touches no database."""
+
+    def __init__(self, destination: Destination, sender: Sender) -> None:
+        self.destination = destination
+        self.sender = sender
+
+    def deliver(self, batch: list[Row]) -> Outcome:
+        outcome = Outcome()
+        limit = self.destination.max_event_bytes
+        sendable = []
+        for row in batch:
+            if len(row.payload) > limit:
+                outcome.failures.append(
+                    Failure(row, None, "event_too_large", f"{len(row.payload)} bytes exceeds {limit}")
+                )
+            else:
+                sendable.append(row)
+        if sendable:
+            self._send(sendable, outcome)
+        return outcome
+
+    def _send(self, rows: list[Row], outcome: Outcome) -> None:
+        body = self.destination.body([row.payload for row in rows])
+        sent_at = utcnow()
+        answer = self.sender.send(
+            self.destination.url, body, self.destination.headers(), self.destination.auth(), events=len(rows)
+        )
+        outcome.requests.append(Request(rows, answer.status, answer.text, answer.attempts, sent_at, utcnow()))
+        if outcome.requests[-1].accepted:
+            return
+        if len(rows) == 1:
+            outcome.failures.append(
+                Failure(rows[0], answer.status, "refused", answer.text, request_index=len(outcome.requests) - 1)
+            )
+            return
+        for half in halves(rows):
+            self._send(half, outcome)
+
+
 def push(
     con: duckdb.DuckDBPyConnection,
     destination: Destination,
@@ -85,20 +164,19 @@ def push(
     *,
     on_progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
-    sender: Sender | None = None,
 ) -> RunSummary:
     """Deliver every pending event; returns the run's summary or raises a SyncError
     (after recording the run's outcome and the state reached)."""
     require_events_mart(con)
     mark = ledger.watermark(con, destination.name)
     scope = ledger.max_load_id(con)
-    params = ledger.pending_params(destination.name, mark.loaded_through_load_id, scope)
-    pending = con.execute(ledger.pending_sql("count(*)"), params).fetchone()[0]
+    selection = ledger.Selection(destination.name, mark.loaded_through_load_id, scope, options.retry_failed)
+    pending = con.execute(ledger.pending_sql("count(*)", selection), selection.params()).fetchone()[0]
 
     run = RunSummary(run_id=uuidlib.uuid4().hex, destination=destination.name, pending=pending)
     if pending == 0:
         # Nothing to send: no run is recorded, the ledger only holds runs that did something.
-        if scope > mark.loaded_through_load_id:
+        if not options.retry_failed and scope > mark.loaded_through_load_id:
             ledger.advance_watermark(con, destination.name, scope)
         run.outcome = "nothing_pending"
         return run
@@ -107,49 +185,92 @@ def push(
         on_start(pending)
 
     stop = _StopFlag()
-    sender = sender or Sender(
+    limits = Limits(
+        events_per_second=options.max_events_per_second,
+        requests_per_minute=options.max_requests_per_minute,
+        sleep=stop.event.wait,
+    )
+    sender = Sender(
         key_env=destination.key_env,
         timeout=options.timeout_seconds,
         max_retry_seconds=options.max_retry_seconds,
         sleep=stop.event.wait,
         stopped=stop,
+        limits=limits,
     )
+    worker = Worker(destination, sender)
     reader = con.cursor()
+    pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="push")
+    in_flight: set[Future[Outcome]] = set()
+    errors: list[BaseException] = []
+
+    def collect(futures: set[Future[Outcome]]) -> None:
+        for future in futures:
+            try:
+                outcome = future.result()
+            except BaseException as exc:  # noqa: BLE001 - the first error ends the run, after draining
+                errors.append(exc)
+                continue
+            _record(con, destination.name, run, outcome)
+            if on_progress:
+                on_progress(sum(len(r.rows) for r in outcome.requests if r.accepted) + len(outcome.failures))
+
+    def drain() -> None:
+        """Wait for the batches in flight and record what they achieved."""
+        done, not_done = wait(in_flight, timeout=DRAIN_SECONDS)
+        collect(done)
+        if not_done:
+            stop.event.set()  # stop retrying; requests already on the wire finish or time out
+            collect(wait(not_done)[0])
+        in_flight.clear()
+
     try:
         with _graceful_sigint(stop):
             reader.execute(
-                ledger.pending_sql(f"e.uuid, e.event_at, {destination.payload_sql}") + " order by e.event_at, e.uuid",
-                params,
+                ledger.pending_sql(f"e.uuid, e.event_at, {destination.payload_sql}", selection)
+                + " order by e.event_at, e.uuid",
+                selection.params(),
             )
-            rows = _stream(reader)
-            for batch in pack(
-                rows,
+            batches = pack(
+                _stream(reader),
                 max_events=options.batch_size,
                 max_bytes=destination.max_body_bytes,
                 envelope_bytes=destination.envelope_bytes(),
-            ):
-                if stop():
-                    raise Interrupted(
-                        f"interrupted: {run.delivered} of {pending} events delivered, "
-                        "state saved; rerun `sync push` to resume"
-                    )
-                _deliver(con, destination, sender, run, batch, stop)
-                if on_progress:
-                    on_progress(len(batch))
-        # The stream is drained: every event up to `scope` is now delivered or failed.
-        ledger.advance_watermark(con, destination.name, scope)
+                split_key=(lambda row: row.event_at.date()) if options.split_by_day else None,
+            )
+            for batch in batches:
+                while len(in_flight) >= options.concurrency and not errors and not stop():
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    in_flight.difference_update(done)
+                    collect(done)
+                if errors or stop():
+                    break
+                in_flight.add(pool.submit(worker.deliver, batch))
+            drain()
+        pool.shutdown()
+        if errors:
+            raise errors[0]
+        if stop():
+            raise Interrupted("interrupted")
+        if not options.retry_failed:
+            # The stream is drained: every event up to `scope` is delivered or failed.
+            ledger.advance_watermark(con, destination.name, scope)
         run.outcome = "completed" if run.failed == 0 else "completed_with_failures"
         if run.failed:
             run.message = f"{run.failed} events refused by {destination.name}; see sync.failed_events"
-    except (SyncError, KeyboardInterrupt) as exc:
-        run.outcome = "interrupted" if isinstance(exc, (Interrupted, KeyboardInterrupt)) else "failed"
-        run.message = str(exc) or "interrupted"
+    except BaseException as exc:
+        pool.shutdown(wait=False, cancel_futures=True)
+        interrupted = isinstance(exc, (Interrupted, KeyboardInterrupt))
+        run.outcome = "interrupted" if interrupted else "failed"
+        if interrupted:
+            exc = Interrupted(
+                f"interrupted: {run.delivered} of {pending} events delivered, {run.failed} failed; "
+                "state saved: rerun `sync push` to resume"
+            )
+        run.message = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
         ledger.finish_run(con, run.run_id, run.outcome, run.message)
-        if isinstance(exc, KeyboardInterrupt):
-            raise Interrupted(
-                f"interrupted: {run.delivered} of {pending} events delivered, state saved; "
-                "rerun `sync push` to resume"
-            ) from None
+        if isinstance(exc, SyncError):
+            raise exc from None
         raise
     finally:
         reader.close()
@@ -157,63 +278,44 @@ def push(
     return run
 
 
-def _deliver(
-    con: duckdb.DuckDBPyConnection,
-    destination: Destination,
-    sender: Sender,
-    run: RunSummary,
-    batch: list[Row],
-    stop: Callable[[], bool],
-) -> None:
-    """Send one batch; on a 400, split it to isolate the refused events."""
-    if len(batch) == 1 and len(batch[0].payload) > destination.max_event_bytes:
+def _record(con: duckdb.DuckDBPyConnection, destination: str, run: RunSummary, outcome: Outcome) -> None:
+    """Write one worker's outcome: each request as a batch row (accepted ones with their
+    deliveries), then the events that failed."""
+    batch_ids: list[str | None] = []
+    for request in outcome.requests:
+        run.batches += 1
+        batch_id = f"{run.run_id}-{run.batches:06d}"
+        batch_ids.append(batch_id)
+        ledger.record_batch(
+            con,
+            ledger.BatchRecord(
+                batch_id=batch_id,
+                run_id=run.run_id,
+                destination=destination,
+                batch_number=run.batches,
+                uuids=[row.uuid for row in request.rows],
+                body_bytes=sum(len(row.payload) for row in request.rows),
+                first_event_at=min(row.event_at for row in request.rows),
+                last_event_at=max(row.event_at for row in request.rows),
+                status="accepted" if request.accepted else "rejected",
+                http_status=request.status,
+                attempts=request.attempts,
+                response=request.text,
+                sent_at=request.sent_at,
+                answered_at=request.answered_at,
+            ),
+        )
+        if request.accepted:
+            run.delivered += len(request.rows)
+    for failure in outcome.failures:
         ledger.record_failed(
-            con, destination=destination.name, run_id=run.run_id, batch_id=None, uuids=[batch[0].uuid],
-            http_status=None, reason="event_too_large",
-            message=f"{len(batch[0].payload)} bytes exceeds {destination.max_event_bytes}",
+            con,
+            destination=destination,
+            run_id=run.run_id,
+            batch_id=batch_ids[failure.request_index] if failure.request_index is not None else None,
+            uuids=[failure.row.uuid],
+            http_status=failure.http_status,
+            reason=failure.reason,
+            message=failure.message,
         )
         run.failed += 1
-        return
-    oversized = [row for row in batch if len(row.payload) > destination.max_event_bytes]
-    if oversized:
-        for row in oversized:
-            _deliver(con, destination, sender, run, [row], stop)
-        batch = [row for row in batch if len(row.payload) <= destination.max_event_bytes]
-        if not batch:
-            return
-
-    raw = [row.payload for row in batch]
-    body = destination.body(raw)
-    sent_at = utcnow()
-    answer: Answer = sender.send(destination.url, body, destination.headers(), destination.auth())
-    run.batches += 1
-    accepted = 200 <= answer.status < 300
-    record = ledger.BatchRecord(
-        batch_id=f"{run.run_id}-{run.batches:06d}",
-        run_id=run.run_id,
-        destination=destination.name,
-        batch_number=run.batches,
-        uuids=[row.uuid for row in batch],
-        body_bytes=destination.envelope_bytes() + sum(len(p) for p in raw) + len(raw) - 1,
-        first_event_at=batch[0].event_at,
-        last_event_at=batch[-1].event_at,
-        status="accepted" if accepted else "rejected",
-        http_status=answer.status,
-        attempts=answer.attempts,
-        response=answer.text,
-        sent_at=sent_at,
-        answered_at=utcnow(),
-    )
-    ledger.record_batch(con, record)
-    if accepted:
-        run.delivered += len(batch)
-        return
-    if len(batch) == 1:
-        ledger.record_failed(
-            con, destination=destination.name, run_id=run.run_id, batch_id=record.batch_id,
-            uuids=[batch[0].uuid], http_status=answer.status, reason="refused", message=answer.text,
-        )
-        run.failed += 1
-        return
-    for half in halves(batch):
-        _deliver(con, destination, sender, run, half, stop)

@@ -46,7 +46,12 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         entry["pending"] = ledger.count_pending(con, name)
     entry["delivered"] = con.execute("select count(*) from sync.deliveries where destination = ?", [name]).fetchone()[0]
     entry["failed"] = con.execute(
-        "select count(distinct uuid) from sync.failed_events where destination = ?", [name]
+        """
+        select count(distinct f.uuid) from sync.failed_events as f
+        where f.destination = $name
+          and not exists (select 1 from sync.deliveries as d where d.destination = $name and d.uuid = f.uuid)
+        """,
+        {"name": name},
     ).fetchone()[0]
     mark = ledger.watermark(con, name)
     if mark.updated_at is not None:
