@@ -69,16 +69,30 @@ def count_pending(con: duckdb.DuckDBPyConnection, destination: str, retry_failed
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, destination: str, pending: int) -> None:
+    now = utcnow()
     con.execute(
         "insert into sync.runs (run_id, destination, started_at, outcome, events_pending) values (?, ?, ?, 'running', ?)",
-        [run_id, destination, utcnow(), pending],
+        [run_id, destination, now, pending],
+    )
+    con.execute(
+        "insert into sync.watermarks values (?, 0, null, ?) on conflict (destination) do nothing", [destination, now]
     )
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, message: str | None) -> None:
+    """Close a run; its counts are taken from what the ledger holds for it."""
     con.execute(
-        "update sync.runs set finished_at = ?, outcome = ?, message = ? where run_id = ?",
-        [utcnow(), outcome, message, run_id],
+        """
+        update sync.runs set
+            finished_at = $now,
+            outcome = $outcome,
+            message = $message,
+            events_delivered = (select count(*) from sync.deliveries where run_id = $run_id),
+            events_failed = (select count(*) from sync.failed_events where run_id = $run_id),
+            batches = (select count(*) from sync.batches where run_id = $run_id)
+        where run_id = $run_id
+        """,
+        {"now": utcnow(), "outcome": outcome, "message": message, "run_id": run_id},
     )
 
 
@@ -100,65 +114,57 @@ class BatchRecord:
     answered_at: datetime
 
 
-def record_batch(con: duckdb.DuckDBPyConnection, batch: BatchRecord) -> None:
-    """Write one answered batch; for an accepted batch also its deliveries and the watermark,
-    all in one transaction."""
-    accepted = batch.status == "accepted"
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            "insert into sync.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                batch.batch_id, batch.run_id, batch.destination, batch.batch_number, len(batch.uuids),
-                batch.body_bytes, batch.first_event_at, batch.last_event_at, batch.status,
-                batch.http_status, batch.attempts, batch.response, batch.sent_at, batch.answered_at,
-            ],
-        )
-        if accepted:
-            con.execute(
-                "insert into sync.deliveries select ?, unnest(?::varchar[]), ?, ?, ?",
-                [batch.destination, batch.uuids, batch.run_id, batch.batch_id, batch.answered_at],
-            )
-            con.execute(
-                """
-                insert into sync.watermarks values (?, 0, ?, ?)
-                on conflict (destination) do update set
-                    last_event_at = greatest(sync.watermarks.last_event_at, excluded.last_event_at),
-                    updated_at = excluded.updated_at
-                """,
-                [batch.destination, batch.last_event_at, batch.answered_at],
-            )
-            con.execute(
-                "update sync.runs set events_delivered = events_delivered + ?, batches = batches + 1 where run_id = ?",
-                [len(batch.uuids), batch.run_id],
-            )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+@dataclass(frozen=True)
+class FailureRecord:
+    uuid: str
+    batch_id: str | None
+    http_status: int | None
+    reason: str
+    message: str | None
 
 
-def record_failed(
+def record(
     con: duckdb.DuckDBPyConnection,
-    *,
     destination: str,
     run_id: str,
-    batch_id: str | None,
-    uuids: list[str],
-    http_status: int | None,
-    reason: str,
-    message: str | None,
+    batches: list[BatchRecord],
+    failures: list[FailureRecord],
 ) -> None:
+    """Write answered requests (accepted ones with one delivery row per event) and failed
+    events, all in one transaction."""
     con.execute("begin transaction")
     try:
-        con.execute(
-            "insert into sync.failed_events select ?, unnest(?::varchar[]), ?, ?, ?, ?, ?, ?",
-            [destination, uuids, run_id, batch_id, http_status, reason, message, utcnow()],
-        )
-        con.execute(
-            "update sync.runs set events_failed = events_failed + ? where run_id = ?",
-            [len(uuids), run_id],
-        )
+        for batch in batches:
+            con.execute(
+                "insert into sync.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    batch.batch_id, batch.run_id, batch.destination, batch.batch_number, len(batch.uuids),
+                    batch.body_bytes, batch.first_event_at, batch.last_event_at, batch.status, batch.http_status,
+                    batch.attempts, batch.response, batch.sent_at, batch.answered_at,
+                ],
+            )
+            if batch.status == "accepted":
+                # uuids are hex and dashes: a comma-joined string is the cheapest way in
+                con.execute(
+                    "insert into sync.deliveries select ?, unnest(string_split(?, ',')), ?, ?, ?",
+                    [destination, ",".join(batch.uuids), run_id, batch.batch_id, batch.answered_at],
+                )
+        accepted = [b for b in batches if b.status == "accepted"]
+        if accepted:
+            con.execute(
+                """
+                update sync.watermarks
+                set last_event_at = greatest(coalesce(last_event_at, $at), $at), updated_at = $now
+                where destination = $destination
+                """,
+                {"at": max(b.last_event_at for b in accepted), "now": utcnow(), "destination": destination},
+            )
+        if failures:
+            now = utcnow()
+            con.executemany(
+                "insert into sync.failed_events values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [[destination, f.uuid, run_id, f.batch_id, f.http_status, f.reason, f.message, now] for f in failures],
+            )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

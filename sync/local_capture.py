@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 
 @dataclass
 class Fault:
@@ -46,6 +48,7 @@ class CaptureState:
         self.keep_events = True
         self.outage_after: int | None = None   # answer 503 once this many requests were accepted
         self.accepted_requests = 0
+        self.received_events = 0
 
     def script(self, *faults: Fault | int | str) -> None:
         with self.lock:
@@ -63,6 +66,7 @@ class CaptureState:
     def accept(self, events: list[dict[str, Any]]) -> None:
         with self.lock:
             self.accepted_requests += 1
+            self.received_events += len(events)
             if self.keep_events:
                 self.events.extend(events)
             if self.out:
@@ -103,6 +107,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.rstrip("/") != "/stats":
+            self._answer(404, '{"error":"not found"}')
+            return
+        state = self.server.state
+        with state.lock:
+            stats = {"requests": len(state.requests), "events": state.received_events}
+        self._answer(200, json.dumps(stats))
+
     def do_POST(self) -> None:  # noqa: N802
         state = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
@@ -134,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if self.headers.get("Content-Encoding") == "gzip" or raw[:2] == b"\x1f\x8b":
                 raw = gzip.decompress(raw)
-            payload = json.loads(raw)
+            payload = orjson.loads(raw)
         except (OSError, ValueError):
             return 400, '{"type":"validation_error","detail":"invalid JSON"}', [], None
         if not isinstance(payload, dict) or payload.get("api_key") != state.api_key:

@@ -25,7 +25,7 @@ from datetime import datetime
 import duckdb
 
 from sync import ledger
-from sync.batching import Row, halves, pack
+from sync.batching import EVENT_AT, PAYLOAD, SIZE, UUID, Row, body_bytes, halves, pack
 from sync.config import PushOptions
 from sync.destinations import Destination
 from sync.errors import Interrupted, SyncError
@@ -109,12 +109,8 @@ def _graceful_sigint(flag: _StopFlag) -> Iterator[None]:
 
 
 def _stream(cursor: duckdb.DuckDBPyConnection) -> Iterator[Row]:
-    while True:
-        chunk = cursor.fetchmany(FETCH_ROWS)
-        if not chunk:
-            return
-        for uuid, event_at, payload in chunk:
-            yield Row(uuid, event_at, payload.encode())
+    while chunk := cursor.fetchmany(FETCH_ROWS):
+        yield from chunk
 
 
 class Worker:
@@ -129,10 +125,8 @@ class Worker:
         limit = self.destination.max_event_bytes
         sendable = []
         for row in batch:
-            if len(row.payload) > limit:
-                outcome.failures.append(
-                    Failure(row, None, "event_too_large", f"{len(row.payload)} bytes exceeds {limit}")
-                )
+            if row[SIZE] > limit:
+                outcome.failures.append(Failure(row, None, "event_too_large", f"{row[SIZE]} bytes exceeds {limit}"))
             else:
                 sendable.append(row)
         if sendable:
@@ -140,7 +134,7 @@ class Worker:
         return outcome
 
     def _send(self, rows: list[Row], outcome: Outcome) -> None:
-        body = self.destination.body([row.payload for row in rows])
+        body = self.destination.body([row[PAYLOAD] for row in rows])
         sent_at = utcnow()
         answer = self.sender.send(
             self.destination.url, body, self.destination.headers(), self.destination.auth(), events=len(rows)
@@ -205,15 +199,17 @@ def push(
     errors: list[BaseException] = []
 
     def collect(futures: set[Future[Outcome]]) -> None:
+        outcomes = []
         for future in futures:
             try:
-                outcome = future.result()
+                outcomes.append(future.result())
             except BaseException as exc:  # noqa: BLE001 - the first error ends the run, after draining
                 errors.append(exc)
-                continue
-            _record(con, destination.name, run, outcome)
+        if outcomes:
+            _record(con, destination.name, run, outcomes)
             if on_progress:
-                on_progress(sum(len(r.rows) for r in outcome.requests if r.accepted) + len(outcome.failures))
+                on_progress(sum(len(r.rows) for o in outcomes for r in o.requests if r.accepted)
+                            + sum(len(o.failures) for o in outcomes))
 
     def drain() -> None:
         """Wait for the batches in flight and record what they achieved."""
@@ -227,7 +223,9 @@ def push(
     try:
         with _graceful_sigint(stop):
             reader.execute(
-                ledger.pending_sql(f"e.uuid, e.event_at, {destination.payload_sql}", selection)
+                ledger.pending_sql(
+                    f"e.uuid, e.event_at, {destination.payload_sql} as payload, strlen(payload)", selection
+                )
                 + " order by e.event_at, e.uuid",
                 selection.params(),
             )
@@ -236,7 +234,7 @@ def push(
                 max_events=options.batch_size,
                 max_bytes=destination.max_body_bytes,
                 envelope_bytes=destination.envelope_bytes(),
-                split_key=(lambda row: row.event_at.date()) if options.split_by_day else None,
+                split_key=(lambda row: row[EVENT_AT].date()) if options.split_by_day else None,
             )
             for batch in batches:
                 while len(in_flight) >= options.concurrency and not errors and not stop():
@@ -278,44 +276,45 @@ def push(
     return run
 
 
-def _record(con: duckdb.DuckDBPyConnection, destination: str, run: RunSummary, outcome: Outcome) -> None:
-    """Write one worker's outcome: each request as a batch row (accepted ones with their
-    deliveries), then the events that failed."""
-    batch_ids: list[str | None] = []
-    for request in outcome.requests:
-        run.batches += 1
-        batch_id = f"{run.run_id}-{run.batches:06d}"
-        batch_ids.append(batch_id)
-        ledger.record_batch(
-            con,
-            ledger.BatchRecord(
-                batch_id=batch_id,
-                run_id=run.run_id,
-                destination=destination,
-                batch_number=run.batches,
-                uuids=[row.uuid for row in request.rows],
-                body_bytes=sum(len(row.payload) for row in request.rows),
-                first_event_at=min(row.event_at for row in request.rows),
-                last_event_at=max(row.event_at for row in request.rows),
-                status="accepted" if request.accepted else "rejected",
-                http_status=request.status,
-                attempts=request.attempts,
-                response=request.text,
-                sent_at=request.sent_at,
-                answered_at=request.answered_at,
-            ),
-        )
-        if request.accepted:
-            run.delivered += len(request.rows)
-    for failure in outcome.failures:
-        ledger.record_failed(
-            con,
-            destination=destination,
-            run_id=run.run_id,
-            batch_id=batch_ids[failure.request_index] if failure.request_index is not None else None,
-            uuids=[failure.row.uuid],
-            http_status=failure.http_status,
-            reason=failure.reason,
-            message=failure.message,
-        )
-        run.failed += 1
+def _record(con: duckdb.DuckDBPyConnection, destination: str, run: RunSummary, outcomes: list[Outcome]) -> None:
+    """Write finished workers' outcomes in one transaction: each request as a batch row
+    (accepted ones with a delivery row per event), then the events that failed."""
+    batches: list[ledger.BatchRecord] = []
+    failures: list[ledger.FailureRecord] = []
+    for outcome in outcomes:
+        batch_ids: list[str] = []
+        for request in outcome.requests:
+            run.batches += 1
+            batch_ids.append(f"{run.run_id}-{run.batches:06d}")
+            batches.append(
+                ledger.BatchRecord(
+                    batch_id=batch_ids[-1],
+                    run_id=run.run_id,
+                    destination=destination,
+                    batch_number=run.batches,
+                    uuids=[row[UUID] for row in request.rows],
+                    body_bytes=body_bytes(request.rows),
+                    first_event_at=request.rows[0][EVENT_AT],
+                    last_event_at=request.rows[-1][EVENT_AT],
+                    status="accepted" if request.accepted else "rejected",
+                    http_status=request.status,
+                    attempts=request.attempts,
+                    response=request.text,
+                    sent_at=request.sent_at,
+                    answered_at=request.answered_at,
+                )
+            )
+            if request.accepted:
+                run.delivered += len(request.rows)
+        for failure in outcome.failures:
+            failures.append(
+                ledger.FailureRecord(
+                    uuid=failure.row[UUID],
+                    batch_id=batch_ids[failure.request_index] if failure.request_index is not None else None,
+                    http_status=failure.http_status,
+                    reason=failure.reason,
+                    message=failure.message,
+                )
+            )
+            run.failed += 1
+    ledger.record(con, destination, run.run_id, batches, failures)

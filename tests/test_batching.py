@@ -6,18 +6,18 @@ from datetime import datetime
 
 import pytest
 
-from sync.batching import Row, halves, pack
+from sync.batching import UUID, halves, pack
 
 
-def rows(n: int, size: int = 10) -> list[Row]:
-    return [Row(f"u{i}", datetime(2020, 1, 1), b"x" * size) for i in range(n)]
+def rows(n: int, size: int = 10, day: int = 1) -> list[tuple]:
+    return [(f"u{i}", datetime(2020, 1, day, 12), "x" * size, size) for i in range(n)]
 
 
 @pytest.mark.parametrize(("n", "max_events", "sizes"), [(1, 1, [1]), (7, 3, [3, 3, 1]), (6, 3, [3, 3]), (5, 100, [5]), (0, 3, [])])
 def test_pack_by_count_keeps_order_and_leftovers(n, max_events, sizes):
     batches = list(pack(rows(n), max_events=max_events, max_bytes=10**9, envelope_bytes=0))
     assert [len(b) for b in batches] == sizes
-    assert [r.uuid for b in batches for r in b] == [f"u{i}" for i in range(n)]
+    assert [r[UUID] for b in batches for r in b] == [f"u{i}" for i in range(n)]
 
 
 def test_pack_by_bytes_counts_envelope_and_commas():
@@ -25,13 +25,20 @@ def test_pack_by_bytes_counts_envelope_and_commas():
     batches = list(pack(rows(4), max_events=100, max_bytes=37, envelope_bytes=5))
     assert [len(b) for b in batches] == [3, 1]
     for batch in batches:
-        assert 5 + sum(len(r.payload) for r in batch) + len(batch) - 1 <= 37
+        assert 5 + sum(r[3] for r in batch) + len(batch) - 1 <= 37
 
 
 def test_an_event_larger_than_the_limit_is_alone_in_its_batch():
-    big = Row("big", datetime(2020, 1, 1), b"y" * 100)
+    big = ("big", datetime(2020, 1, 1), "y" * 100, 100)
     batches = list(pack([*rows(2), big, *rows(1)], max_events=100, max_bytes=50, envelope_bytes=0))
-    assert [[r.uuid for r in b] for b in batches] == [["u0", "u1"], ["big"], ["u0"]]
+    assert [[r[UUID] for r in b] for b in batches] == [["u0", "u1"], ["big"], ["u0"]]
+
+
+def test_split_key_cuts_batches_at_day_boundaries():
+    stream = [*rows(3, day=1), *rows(2, day=2), *rows(4, day=3)]
+    batches = list(pack(stream, max_events=3, max_bytes=10**9, envelope_bytes=0, split_key=lambda r: r[1].date()))
+    assert [len(b) for b in batches] == [3, 2, 3, 1]
+    assert all(len({r[1].date() for r in b}) == 1 for b in batches)
 
 
 def test_halves_split_odd_batches():

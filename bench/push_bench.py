@@ -1,0 +1,176 @@
+"""Benchmark `sync push` against posthog-python's Client, in one run, on this machine.
+
+For each scenario it writes N synthetic events straight into an `events` table shaped like
+the dbt mart (so the benchmark measures pushing, not dbt), starts the local PostHog-
+compatible endpoint in its own process, and runs each pusher as a child process, measuring
+wall time (process start to exit, imports and DuckDB reads included), events the endpoint
+accepted, and the child's peak RSS.
+
+    make bench                                   # the README's figures
+    .venv/bin/python bench/push_bench.py --events 200000 --latency-ms 0 50 --rss-events 1000000 5000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = HERE / ".out"
+API_KEY = "phc_bench_key"
+sys.path.insert(0, str(REPO))
+
+from sync.warehouse import ensure_schema  # noqa: E402
+
+EVENTS_SQL = """
+create or replace table main.events as
+with numbered as (
+    select i, md5('bench-' || i) as h from range({n}) as t(i)
+)
+select
+    substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-5' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) as uuid,
+    (['$pageview', 'Viewed Item', 'Added To Cart', 'Purchase', 'Signed Up', 'Searched'])[1 + i % 6] as event,
+    'user-' || (i % 50000) as distinct_id,
+    strftime(event_at, '%Y-%m-%dT%H:%M:%S.%fZ') as timestamp,
+    json_object(
+        '$browser', (['Chrome', 'Firefox', 'Safari'])[1 + i % 3],
+        '$os', (['Mac OS X', 'Windows', 'iOS', 'Android'])[1 + i % 4],
+        '$current_url', 'https://shop.example.com/item/' || (i % 977),
+        '$geoip_city_name', (['Paris', 'São Paulo', 'Tōkyō', 'Zürich'])[1 + i % 4],
+        '$geoip_country_code', (['FR', 'BR', 'JP', 'CH'])[1 + i % 4],
+        'mp_lib', 'web',
+        'amount', (i % 50000) / 100.0,
+        'cart', json_object('items', json_array(json_object('sku', 'SKU-' || (i % 99), 'qty', 1 + i % 3))),
+        'source_system', 'mixpanel',
+        'source_event_id', 'bench-' || i
+    ) as properties,
+    event_at,
+    'mixpanel' as source_system,
+    'bench-' || i as source_event_id,
+    'x' as source_event_name,
+    cast(1 as bigint) as load_id,
+    i as line_number
+from (select i, h, timestamp '2024-01-01' + to_microseconds(cast(i * 600 as bigint)) as event_at from numbered)
+"""
+
+
+def make_warehouse(n: int) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"bench-{n}.duckdb"
+    if not path.exists():
+        con = duckdb.connect(str(path))
+        ensure_schema(con)
+        con.execute(EVENTS_SQL.format(n=n))
+        con.close()
+    return path
+
+
+def fresh_copy(path: Path) -> Path:
+    """A copy with an empty ledger, so each pusher starts from nothing pending delivered."""
+    copy = path.with_name(path.stem + "-run.duckdb")
+    copy.unlink(missing_ok=True)
+    con = duckdb.connect(str(copy))
+    con.execute(f"attach '{path}' as src (read_only)")
+    ensure_schema(con)
+    con.execute("create table main.events as select * from src.main.events")
+    con.close()
+    return copy
+
+
+class Endpoint:
+    def __init__(self, latency_ms: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.local_capture", "--api-key", API_KEY, "--latency-ms", str(latency_ms)],
+            cwd=REPO, stdout=subprocess.PIPE, text=True,
+        )
+        self.url = self.proc.stdout.readline().strip()
+
+    def received(self) -> int:
+        with urllib.request.urlopen(self.url + "/stats") as answer:
+            return json.load(answer)["events"]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def measure(command: list[str], endpoint: Endpoint) -> dict:
+    before = endpoint.received()
+    result = subprocess.run(
+        [sys.executable, str(HERE / "measure.py"), *command],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "POSTHOG_API_KEY": API_KEY},
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["delivered"] = endpoint.received() - before
+    figures["events_per_second"] = figures["delivered"] / figures["seconds"]
+    if figures["returncode"] != 0:
+        figures["stderr"] = result.stderr[-500:]
+    return figures
+
+
+def run_sync(warehouse: Path, endpoint: Endpoint, extra: list[str]) -> dict:
+    copy = fresh_copy(warehouse)
+    command = [str(Path(sys.executable).with_name("sync")), "push", "-d", "posthog", "--host", endpoint.url,
+               "--no-progress", "--warehouse", str(copy), *extra]
+    return measure(command, endpoint)
+
+
+def run_posthog_python(warehouse: Path, endpoint: Endpoint) -> dict:
+    command = [sys.executable, str(HERE / "posthog_python_push.py"), str(warehouse), endpoint.url, API_KEY]
+    return measure(command, endpoint)
+
+
+def line(name: str, figures: dict, n: int) -> str:
+    note = f"  (exit {figures['returncode']}: {figures.get('stderr', '').strip().splitlines()[-1:]})" if figures["returncode"] else ""
+    return (
+        f"  {name:<16} {figures['delivered']:>9,} of {n:,} delivered in {figures['seconds']:7.2f} s = "
+        f"{figures['events_per_second']:>9,.0f} events/s, peak RSS {figures['max_rss_mb']:6.1f} MB{note}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--latency-ms", type=float, nargs="+", default=[0.0, 50.0])
+    parser.add_argument("--rss-events", type=int, nargs="*", default=[1_000_000, 5_000_000])
+    parser.add_argument("--sync-args", default="", help="extra flags for sync push, e.g. '--concurrency 8'")
+    parser.add_argument("--skip-posthog-python", action="store_true")
+    args = parser.parse_args()
+    extra = args.sync_args.split()
+
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; duckdb {duckdb.__version__}")
+    warehouse = make_warehouse(args.events)
+    for latency in args.latency_ms:
+        endpoint = Endpoint(latency)
+        try:
+            print(f"\n{args.events:,} events, endpoint latency {latency:g} ms")
+            ours = run_sync(warehouse, endpoint, extra)
+            print(line("sync push", ours, args.events), flush=True)
+            if not args.skip_posthog_python:
+                theirs = run_posthog_python(warehouse, endpoint)
+                print(line("posthog-python", theirs, args.events), flush=True)
+                if theirs["events_per_second"]:
+                    print(f"  ratio: sync push is {ours['events_per_second'] / theirs['events_per_second']:.1f}x posthog-python")
+        finally:
+            endpoint.stop()
+
+    for n in args.rss_events:
+        endpoint = Endpoint(0)
+        try:
+            figures = run_sync(make_warehouse(n), endpoint, extra)
+            print(f"\npeak RSS at {n:,} events:")
+            print(line("sync push", figures, n), flush=True)
+        finally:
+            endpoint.stop()
+
+
+if __name__ == "__main__":
+    main()
