@@ -58,7 +58,7 @@ select
     'x' as source_event_name,
     cast(1 as bigint) as load_id,
     i as line_number
-from (select i, h, timestamp '2024-01-01' + to_microseconds(cast(i * 600 as bigint)) as event_at from numbered)
+from (select i, h, timestamp '2024-01-01' + to_milliseconds(cast(i * 1500 as bigint)) as event_at from numbered)
 """
 
 

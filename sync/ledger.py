@@ -8,7 +8,7 @@ that carried it, and the batch row, its deliveries and the watermark move in one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -56,6 +56,31 @@ def pending_sql(select_list: str, selection: Selection) -> str:
     else:
         condition = f"e.load_id > $loaded_through and e.load_id <= $scope and not exists ({failed})"
     return f"select {select_list} from main.events as e where {condition} and not exists ({delivered})"
+
+
+def pending_windows(
+    con: duckdb.DuckDBPyConnection, selection: Selection, max_events: int
+) -> list[tuple[datetime, datetime, int]]:
+    """Cut the pending events into consecutive time windows `[start, end)` of whole UTC
+    minutes holding about `max_events` events each (one busy minute may hold more), so each
+    window can be sorted and sent with bounded memory. Returns (start, end, events)."""
+    minutes = con.execute(
+        pending_sql("date_trunc('minute', e.event_at) as minute, count(*) as events", selection)
+        + " group by 1 order by 1",
+        selection.params(),
+    ).fetchall()
+    windows: list[tuple[datetime, datetime, int]] = []
+    start, count = None, 0
+    for minute, events in minutes:
+        if start is not None and count + events > max_events:
+            windows.append((start, minute, count))
+            start, count = None, 0
+        if start is None:
+            start = minute
+        count += events
+    if start is not None:
+        windows.append((start, minutes[-1][0] + timedelta(minutes=1), count))
+    return windows
 
 
 def max_load_id(con: duckdb.DuckDBPyConnection) -> int:

@@ -13,6 +13,7 @@ again on the next run, which PostHog merges by uuid.
 
 from __future__ import annotations
 
+import queue
 import signal
 import threading
 import uuid as uuidlib
@@ -34,6 +35,8 @@ from sync.ratelimit import Limits
 from sync.warehouse import require_events_mart, utcnow
 
 FETCH_ROWS = 10_000
+WINDOW_EVENTS = 100_000     # events sorted at a time: bounds memory whatever the mart's size
+MEMORY_LIMIT = "192MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
 DRAIN_SECONDS = 30.0
 
 
@@ -108,9 +111,72 @@ def _graceful_sigint(flag: _StopFlag) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _stream(cursor: duckdb.DuckDBPyConnection) -> Iterator[Row]:
-    while chunk := cursor.fetchmany(FETCH_ROWS):
-        yield from chunk
+def _stream(
+    cursor: duckdb.DuckDBPyConnection, sql: str, params: dict, windows: list[tuple[datetime, datetime, int]]
+) -> Iterator[Row]:
+    """Pending rows oldest first, one time window at a time."""
+    for start, end, _ in windows:
+        cursor.execute(sql, params | {"window_start": start, "window_end": end})
+        while chunk := cursor.fetchmany(FETCH_ROWS):
+            yield from chunk
+
+
+class LedgerWriter:
+    """Writes finished outcomes to the ledger on its own DuckDB cursor and thread, so the
+    warehouse work overlaps with streaming and sending. Outcomes that queue up while a
+    transaction runs are written together in the next one (group commit). The queue is
+    bounded: a batch is at most `capacity` outcomes away from being recorded."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        destination: str,
+        run: "RunSummary",
+        capacity: int,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.cursor = con.cursor()
+        self.destination = destination
+        self.run = run
+        self.on_progress = on_progress
+        self.queue: queue.Queue[list[Outcome] | None] = queue.Queue(maxsize=capacity)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="ledger", daemon=True)
+        self.thread.start()
+
+    def put(self, outcomes: list[Outcome]) -> None:
+        self.queue.put(outcomes)
+
+    def close(self) -> None:
+        """Write everything queued, then stop (idempotent)."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+            self.cursor.close()
+
+    def _loop(self) -> None:
+        done = False
+        while not done:
+            items = [self.queue.get()]
+            while True:
+                try:
+                    items.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            done = None in items
+            outcomes = [o for item in items if item for o in item]
+            if not outcomes or self.error is not None:
+                continue
+            try:
+                _record(self.cursor, self.destination, self.run, outcomes)
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                self.error = exc
+                continue
+            if self.on_progress:
+                self.on_progress(
+                    sum(len(r.rows) for o in outcomes for r in o.requests if r.accepted)
+                    + sum(len(o.failures) for o in outcomes)
+                )
 
 
 class Worker:
@@ -165,7 +231,8 @@ def push(
     mark = ledger.watermark(con, destination.name)
     scope = ledger.max_load_id(con)
     selection = ledger.Selection(destination.name, mark.loaded_through_load_id, scope, options.retry_failed)
-    pending = con.execute(ledger.pending_sql("count(*)", selection), selection.params()).fetchone()[0]
+    windows = ledger.pending_windows(con, selection, WINDOW_EVENTS)
+    pending = sum(events for _, _, events in windows)
 
     run = RunSummary(run_id=uuidlib.uuid4().hex, destination=destination.name, pending=pending)
     if pending == 0:
@@ -194,9 +261,12 @@ def push(
     )
     worker = Worker(destination, sender)
     reader = con.cursor()
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="push")
     in_flight: set[Future[Outcome]] = set()
     errors: list[BaseException] = []
+
+    writer = LedgerWriter(con, destination.name, run, options.concurrency, on_progress)
 
     def collect(futures: set[Future[Outcome]]) -> None:
         outcomes = []
@@ -206,10 +276,9 @@ def push(
             except BaseException as exc:  # noqa: BLE001 - the first error ends the run, after draining
                 errors.append(exc)
         if outcomes:
-            _record(con, destination.name, run, outcomes)
-            if on_progress:
-                on_progress(sum(len(r.rows) for o in outcomes for r in o.requests if r.accepted)
-                            + sum(len(o.failures) for o in outcomes))
+            writer.put(outcomes)
+        if writer.error is not None:
+            errors.append(writer.error)
 
     def drain() -> None:
         """Wait for the batches in flight and record what they achieved."""
@@ -222,15 +291,12 @@ def push(
 
     try:
         with _graceful_sigint(stop):
-            reader.execute(
-                ledger.pending_sql(
-                    f"e.uuid, e.event_at, {destination.payload_sql} as payload, strlen(payload)", selection
-                )
-                + " order by e.event_at, e.uuid",
-                selection.params(),
+            sql = (
+                ledger.pending_sql(f"e.uuid, e.event_at, {destination.payload_sql} as payload, strlen(payload)", selection)
+                + " and e.event_at >= $window_start and e.event_at < $window_end order by e.event_at, e.uuid"
             )
             batches = pack(
-                _stream(reader),
+                _stream(reader, sql, selection.params(), windows),
                 max_events=options.batch_size,
                 max_bytes=destination.max_body_bytes,
                 envelope_bytes=destination.envelope_bytes(),
@@ -246,6 +312,9 @@ def push(
                 in_flight.add(pool.submit(worker.deliver, batch))
             drain()
         pool.shutdown()
+        writer.close()
+        if writer.error is not None:
+            errors.append(writer.error)
         if errors:
             raise errors[0]
         if stop():
@@ -258,6 +327,8 @@ def push(
             run.message = f"{run.failed} events refused by {destination.name}; see sync.failed_events"
     except BaseException as exc:
         pool.shutdown(wait=False, cancel_futures=True)
+        if not isinstance(exc, KeyboardInterrupt):
+            writer.close()  # what was accepted gets recorded
         interrupted = isinstance(exc, (Interrupted, KeyboardInterrupt))
         run.outcome = "interrupted" if interrupted else "failed"
         if interrupted:

@@ -123,7 +123,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `sync load` first (or set WAREHOUSE_PATH)")
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         message = str(exc)
         match = _LOCK_RE.search(message)
@@ -136,6 +136,8 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise WarehouseError(f"cannot open warehouse {path}: {message.splitlines()[0]}") from None
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
+    con.execute("set enable_progress_bar = false")  # our own progress goes to stderr, not DuckDB's
+    return con
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

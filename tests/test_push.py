@@ -195,7 +195,7 @@ def test_ctrl_c_finishes_the_batch_in_flight_saves_state_and_exits_130(small_war
     capture.state.latency_seconds = 0.3
     env = {**os.environ, **push_env(capture), "WAREHOUSE_PATH": str(small_warehouse)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync", "push", "-d", "posthog", "--batch-size", "1", "--no-progress"],
+        [sys.executable, "-m", "sync", "push", "-d", "posthog", "--batch-size", "1", "--concurrency", "1", "--no-progress"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 30
@@ -214,3 +214,115 @@ def test_ctrl_c_finishes_the_batch_in_flight_saves_state_and_exits_130(small_war
     assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
     received = [e["uuid"] for e in capture.state.events]
     assert len(received) == len(set(received)) == 6
+
+
+def add_events(warehouse, n: int, load_id: int = 2) -> None:
+    """Append n synthetic events (same shape as the mart) to the events table."""
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        """
+        insert into main.events
+        select
+            cast(uuid() as varchar), 'Synthetic', 'user-' || (i % 7),
+            strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
+            cast(json_object('i', i, 'source_system', 'mixpanel') as json),
+            timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Synthetic', ?, i
+        from range(?) as t(i)
+        """,
+        [load_id, n],
+    )
+    con.close()
+
+
+def test_one_refused_event_among_a_thousand_only_that_event_fails(small_warehouse, capture, cli):
+    add_events(small_warehouse, 994)
+    (poison,) = query(small_warehouse, "select uuid from events where event = 'Synthetic' and line_number = 500")[0]
+    capture.state.refuse_uuids.add(poison)
+    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 1 and "999 events delivered" in result.output
+    received = {e["uuid"] for e in capture.state.events}
+    assert len(received) == len(capture.state.events) == 999 and poison not in received
+    assert query(small_warehouse, "select uuid, reason, http_status from sync.failed_events") == [(poison, "refused", 400)]
+    # isolating one event in 1000 takes about 2 x log2(1000) requests, not 1000
+    assert len(capture.state.requests) <= 25
+
+    # the analyst fixes the cause; --retry-failed sends it and nothing else
+    capture.state.refuse_uuids.clear()
+    retry = cli("push", "-d", "posthog", "--retry-failed", "--no-progress", env=push_env(capture))
+    assert retry.exit_code == 0 and "1 events delivered" in retry.output
+    assert capture.state.events[-1]["uuid"] == poison and len(capture.state.events) == 1000
+    assert json.loads(cli("status", "--json").output)["destinations"][0]["failed"] == 0
+
+
+def test_an_event_over_the_size_limit_is_failed_without_being_sent(small_warehouse, capture, cli):
+    con = duckdb.connect(str(small_warehouse))
+    con.execute("update main.events set properties = json_object('blob', repeat('x', 1000000)) where event = 'Signed Up'")
+    (big,) = con.execute("select uuid from main.events where event = 'Signed Up'").fetchone()
+    con.close()
+    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 1 and "5 events delivered" in result.output
+    assert big not in {e["uuid"] for e in capture.state.events}
+    assert query(small_warehouse, "select uuid, reason, http_status from sync.failed_events") == [(big, "event_too_large", None)]
+
+
+def test_split_by_day_keeps_each_request_within_one_utc_day(small_warehouse, capture, cli):
+    add_events(small_warehouse, 200_000 // 100)  # 2,000 events one second apart: 2021-06-01 only
+    con = duckdb.connect(str(small_warehouse))
+    con.execute("update main.events set event_at = event_at + interval 23 hour, timestamp = strftime(event_at + interval 23 hour, '%Y-%m-%dT%H:%M:%S.%fZ') where event = 'Synthetic'")
+    con.close()
+    result = cli("push", "-d", "posthog", "--split-by-day", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    days_per_request = query(
+        small_warehouse,
+        "select count(distinct cast(e.event_at as date)) from sync.deliveries d join events e using (uuid) group by d.batch_id",
+    )
+    assert max(n for (n,) in days_per_request) == 1
+    assert query(small_warehouse, "select count(*) from sync.deliveries") == [(2006,)]
+
+
+def test_rate_limit_is_obeyed_across_concurrent_requests(small_warehouse, capture, cli):
+    result = cli(
+        "push", "-d", "posthog", "--batch-size", "1", "--concurrency", "4", "--max-requests-per-minute", "240",
+        "--no-progress", env=push_env(capture),
+    )
+    assert result.exit_code == 0, result.output
+    times = [r["at"] for r in capture.state.requests]
+    assert len(times) == 6
+    # 240/min = 4/s: any 0.5 s window holds at most 2 + 1 starts, whatever the concurrency
+    assert max(sum(1 for t in times if start <= t < start + 0.5) for start in times) <= 3
+
+
+def test_sigkill_mid_run_then_resume_delivers_everything_with_only_in_flight_duplicates(small_warehouse, capture, cli):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    add_events(small_warehouse, 194)
+    capture.state.latency_seconds = 0.05
+    concurrency, batch_size = 3, 5
+    env = {**os.environ, **push_env(capture), "WAREHOUSE_PATH": str(small_warehouse)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync", "push", "-d", "posthog", "--batch-size", str(batch_size),
+         "--concurrency", str(concurrency), "--no-progress"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while len(capture.state.events) < 60 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    received_before = len(capture.state.events)
+    recorded = query(small_warehouse, "select count(*) from sync.deliveries")[0][0]
+    assert 0 < recorded <= received_before < 200
+    # what the destination has but the ledger lacks can only be the batches that were in flight
+    assert received_before - recorded <= concurrency * batch_size
+
+    capture.state.latency_seconds = 0
+    resumed = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert resumed.exit_code == 0, resumed.output
+    received = [e["uuid"] for e in capture.state.events]
+    assert set(received) == {u for (u,) in query(small_warehouse, "select uuid from events")}
+    assert len(received) - len(set(received)) == received_before - recorded
+    assert query(small_warehouse, "select count(*), count(distinct uuid) from sync.deliveries") == [(200, 200)]
