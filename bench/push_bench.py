@@ -157,8 +157,14 @@ def main() -> None:
             if not args.skip_posthog_python:
                 theirs = run_posthog_python(warehouse, endpoint)
                 print(line("posthog-python", theirs, args.events), flush=True)
+                calls = args.events / theirs["seconds"]
+                print(f"  posthog-python accepted {calls:,.0f} capture() calls/s; its full queue dropped "
+                      f"{args.events - theirs['delivered']:,} events")
                 if theirs["events_per_second"]:
-                    print(f"  ratio: sync push is {ours['events_per_second'] / theirs['events_per_second']:.1f}x posthog-python")
+                    print(
+                        f"  ratio: sync push delivers {ours['events_per_second'] / theirs['events_per_second']:.1f}x "
+                        f"posthog-python's delivered events/s, {ours['events_per_second'] / calls:.1f}x its capture() calls/s"
+                    )
         finally:
             endpoint.stop()
 
