@@ -93,5 +93,16 @@ def small_warehouse(built_small, warehouse) -> Path:
     return warehouse
 
 
+def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    """Read the warehouse the way an analyst would, read-only."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def push_env(server: CaptureServer, key: str = API_KEY) -> dict[str, str]:
     return {"POSTHOG_HOST": server.url, "POSTHOG_API_KEY": key}

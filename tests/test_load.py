@@ -8,19 +8,9 @@ import subprocess
 import sys
 import textwrap
 
-import duckdb
-
-from conftest import FIXTURES
+from conftest import FIXTURES, query as rows
 
 SMALL = FIXTURES / "mixpanel_small.jsonl"
-
-
-def rows(warehouse, sql):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_load_keeps_every_line_with_file_line_and_load(cli, warehouse):

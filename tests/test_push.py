@@ -8,16 +8,8 @@ import uuid
 import duckdb
 import pytest
 
-from conftest import API_KEY, FIXTURES, push_env
+from conftest import API_KEY, FIXTURES, push_env, query
 from sync.local_capture import Fault
-
-
-def query(warehouse, sql, params=None):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def mart_events(warehouse):

@@ -7,16 +7,8 @@ import uuid
 
 import duckdb
 
-from conftest import FIXTURES
+from conftest import query
 from sync.synthetic import write_mixpanel_export
-
-
-def query(warehouse, sql):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def mixpanel_uuid(insert_id: str) -> str:
