@@ -228,6 +228,7 @@ def push(
     """Deliver every pending event; returns the run's summary or raises a SyncError
     (after recording the run's outcome and the state reached)."""
     require_events_mart(con)
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
     mark = ledger.watermark(con, destination.name)
     scope = ledger.max_load_id(con)
     selection = ledger.Selection(destination.name, mark.loaded_through_load_id, scope, options.retry_failed)
@@ -261,7 +262,6 @@ def push(
     )
     worker = Worker(destination, sender)
     reader = con.cursor()
-    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="push")
     in_flight: set[Future[Outcome]] = set()
     errors: list[BaseException] = []
