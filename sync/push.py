@@ -1,13 +1,15 @@
 """`sync push`: send undelivered rows of the `events` mart to a destination.
 
-Main thread: stream pending events oldest first (DuckDB builds each event's JSON), cut them
-into batches, hand batches to up to `concurrency` workers, and write each worker's result to
-the ledger. Workers only talk HTTP: send with the retry policy and shared rate limits; on a
-400 split the batch in halves until the refused events are isolated.
+DuckDB does the per-event work: it selects pending events one time window at a time, oldest
+first, builds each event's JSON and joins every `batch_size` events into one JSON array body.
+The main thread hands those batches to up to `concurrency` workers, which only talk HTTP
+(retry policy, shared rate limits); a ledger thread writes their outcomes. A worker splits a
+batch into single events only when it must: an event over the size limit, a body over the
+request limit, or a 400, which it halves until the refused events are isolated.
 
 Exactness: an event reaches `sync.deliveries` only after the destination accepted the
-request that carried it (batch row + deliveries + watermark in one transaction, written by
-the main thread). A crash loses at most the answers of the batches in flight; they are sent
+request that carried it (batch row + deliveries + watermark in one transaction). A crash
+loses at most the answers of the batches in flight or queued for the ledger; they are sent
 again on the next run, which PostHog merges by uuid.
 """
 
@@ -26,7 +28,7 @@ from datetime import datetime
 import duckdb
 
 from sync import ledger
-from sync.batching import EVENT_AT, PAYLOAD, SIZE, UUID, Row, body_bytes, halves, pack
+from sync.batching import EVENT_AT, PAYLOAD, SIZE, UUID, Batch, Row, body_bytes, halves, pack
 from sync.config import PushOptions
 from sync.destinations import Destination
 from sync.errors import Interrupted, SyncError
@@ -34,8 +36,8 @@ from sync.http import Sender
 from sync.ratelimit import Limits
 from sync.warehouse import require_events_mart, utcnow
 
-FETCH_ROWS = 10_000
-WINDOW_EVENTS = 100_000     # events sorted at a time: bounds memory whatever the mart's size
+FETCH_BATCHES = 16
+WINDOW_EVENTS = 50_000      # events sorted and joined at a time: bounds memory whatever the mart's size
 MEMORY_LIMIT = "192MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
 DRAIN_SECONDS = 30.0
 
@@ -56,7 +58,11 @@ class RunSummary:
 class Request:
     """One request a worker made and the destination's final answer to it."""
 
-    rows: list[Row]
+    uuids: str                 # comma-separated
+    events: int
+    body_bytes: int
+    first_event_at: datetime
+    last_event_at: datetime
     status: int
     text: str
     attempts: int
@@ -70,7 +76,7 @@ class Request:
 
 @dataclass
 class Failure:
-    row: Row
+    uuid: str
     http_status: int | None
     reason: str
     message: str
@@ -111,14 +117,47 @@ def _graceful_sigint(flag: _StopFlag) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _stream(
+def batches_sql(payload_sql: str, selection: ledger.Selection, split_by_day: bool) -> str:
+    """One row per batch of one time window: the events' JSON joined into the array's
+    content, plus what the ledger and a split need. Parameters: the selection's, and
+    window_start, window_end, batch_size."""
+    day = "cast(event_at as date)" if split_by_day else "0"
+    in_order = "order by event_at, uuid"
+    pending = ledger.pending_sql(f"e.uuid, e.event_at, {payload_sql} as payload", selection)
+    return f"""
+        with pending as (
+            {pending} and e.event_at >= $window_start and e.event_at < $window_end
+        ),
+        numbered as (
+            select *, {day} as day,
+                (row_number() over (partition by {day} {in_order}) - 1) // $batch_size as batch_in_day
+            from pending
+        )
+        select
+            string_agg(uuid, ',' {in_order}),
+            string_agg(payload, ',' {in_order}),
+            string_agg(cast(length(payload) as varchar), ',' {in_order}),
+            string_agg(cast(epoch_us(event_at) as varchar), ',' {in_order}),
+            count(*),
+            sum(strlen(payload)),
+            max(strlen(payload)),
+            min(event_at),
+            max(event_at)
+        from numbered
+        group by day, batch_in_day
+        order by day, batch_in_day
+    """
+
+
+def _batches(
     cursor: duckdb.DuckDBPyConnection, sql: str, params: dict, windows: list[tuple[datetime, datetime, int]]
-) -> Iterator[Row]:
-    """Pending rows oldest first, one time window at a time."""
+) -> Iterator[Batch]:
+    """Pending batches oldest first, one time window at a time."""
     for start, end, _ in windows:
         cursor.execute(sql, params | {"window_start": start, "window_end": end})
-        while chunk := cursor.fetchmany(FETCH_ROWS):
-            yield from chunk
+        while chunk := cursor.fetchmany(FETCH_BATCHES):
+            for row in chunk:
+                yield Batch(*row)
 
 
 class LedgerWriter:
@@ -169,14 +208,13 @@ class LedgerWriter:
                 continue
             try:
                 _record(self.cursor, self.destination, self.run, outcomes)
+                if self.on_progress:
+                    self.on_progress(
+                        sum(r.events for o in outcomes for r in o.requests if r.accepted)
+                        + sum(len(o.failures) for o in outcomes)
+                    )
             except BaseException as exc:  # noqa: BLE001 - reported by the main thread
                 self.error = exc
-                continue
-            if self.on_progress:
-                self.on_progress(
-                    sum(len(r.rows) for o in outcomes for r in o.requests if r.accepted)
-                    + sum(len(o.failures) for o in outcomes)
-                )
 
 
 class Worker:
@@ -186,35 +224,60 @@ class Worker:
         self.destination = destination
         self.sender = sender
 
-    def deliver(self, batch: list[Row]) -> Outcome:
+    def deliver(self, batch: Batch) -> Outcome:
         outcome = Outcome()
+        fits = batch.body_bytes + self.destination.envelope_bytes() <= self.destination.max_body_bytes
+        if fits and batch.largest_event_bytes <= self.destination.max_event_bytes:
+            request = self._post(batch.payloads, batch.uuids, batch.events, batch.body_bytes,
+                                 batch.first_event_at, batch.last_event_at, outcome)
+            if not request.accepted:
+                self._refused(batch.rows(), request, outcome)
+            return outcome
+        # The slow path: look at single events.
         limit = self.destination.max_event_bytes
         sendable = []
-        for row in batch:
+        for row in batch.rows():
             if row[SIZE] > limit:
-                outcome.failures.append(Failure(row, None, "event_too_large", f"{row[SIZE]} bytes exceeds {limit}"))
+                outcome.failures.append(Failure(row[UUID], None, "event_too_large", f"{row[SIZE]} bytes exceeds {limit}"))
             else:
                 sendable.append(row)
-        if sendable:
-            self._send(sendable, outcome)
+        for rows in pack(
+            sendable,
+            max_events=batch.events,
+            max_bytes=self.destination.max_body_bytes,
+            envelope_bytes=self.destination.envelope_bytes(),
+        ):
+            self._send_rows(rows, outcome)
         return outcome
 
-    def _send(self, rows: list[Row], outcome: Outcome) -> None:
-        body = self.destination.body([row[PAYLOAD] for row in rows])
+    def _post(self, payloads: str, uuids: str, events: int, size: int,
+              first: datetime, last: datetime, outcome: Outcome) -> Request:
+        body = self.destination.body(payloads)
         sent_at = utcnow()
         answer = self.sender.send(
-            self.destination.url, body, self.destination.headers(), self.destination.auth(), events=len(rows)
+            self.destination.url, body, self.destination.headers(), self.destination.auth(), events=events
         )
-        outcome.requests.append(Request(rows, answer.status, answer.text, answer.attempts, sent_at, utcnow()))
-        if outcome.requests[-1].accepted:
-            return
+        request = Request(uuids, events, size, first, last, answer.status, answer.text, answer.attempts, sent_at, utcnow())
+        outcome.requests.append(request)
+        return request
+
+    def _send_rows(self, rows: list[Row], outcome: Outcome) -> None:
+        request = self._post(
+            ",".join(row[PAYLOAD] for row in rows), ",".join(row[UUID] for row in rows), len(rows),
+            body_bytes(rows), rows[0][EVENT_AT], rows[-1][EVENT_AT], outcome,
+        )
+        if not request.accepted:
+            self._refused(rows, request, outcome)
+
+    def _refused(self, rows: list[Row], request: Request, outcome: Outcome) -> None:
+        """A 400 (or other final refusal): isolate the refused events by halving."""
         if len(rows) == 1:
             outcome.failures.append(
-                Failure(rows[0], answer.status, "refused", answer.text, request_index=len(outcome.requests) - 1)
+                Failure(rows[0][UUID], request.status, "refused", request.text, request_index=len(outcome.requests) - 1)
             )
             return
         for half in halves(rows):
-            self._send(half, outcome)
+            self._send_rows(half, outcome)
 
 
 def push(
@@ -291,16 +354,11 @@ def push(
 
     try:
         with _graceful_sigint(stop):
-            sql = (
-                ledger.pending_sql(f"e.uuid, e.event_at, {destination.payload_sql} as payload, strlen(payload)", selection)
-                + " and e.event_at >= $window_start and e.event_at < $window_end order by e.event_at, e.uuid"
-            )
-            batches = pack(
-                _stream(reader, sql, selection.params(), windows),
-                max_events=options.batch_size,
-                max_bytes=destination.max_body_bytes,
-                envelope_bytes=destination.envelope_bytes(),
-                split_key=(lambda row: row[EVENT_AT].date()) if options.split_by_day else None,
+            batches = _batches(
+                reader,
+                batches_sql(destination.payload_sql, selection, options.split_by_day),
+                selection.params() | {"batch_size": options.batch_size},
+                windows,
             )
             for batch in batches:
                 while len(in_flight) >= options.concurrency and not errors and not stop():
@@ -363,10 +421,11 @@ def _record(con: duckdb.DuckDBPyConnection, destination: str, run: RunSummary, o
                     run_id=run.run_id,
                     destination=destination,
                     batch_number=run.batches,
-                    uuids=[row[UUID] for row in request.rows],
-                    body_bytes=body_bytes(request.rows),
-                    first_event_at=request.rows[0][EVENT_AT],
-                    last_event_at=request.rows[-1][EVENT_AT],
+                    uuids=request.uuids,
+                    events=request.events,
+                    body_bytes=request.body_bytes,
+                    first_event_at=request.first_event_at,
+                    last_event_at=request.last_event_at,
                     status="accepted" if request.accepted else "rejected",
                     http_status=request.status,
                     attempts=request.attempts,
@@ -376,11 +435,11 @@ def _record(con: duckdb.DuckDBPyConnection, destination: str, run: RunSummary, o
                 )
             )
             if request.accepted:
-                run.delivered += len(request.rows)
+                run.delivered += request.events
         for failure in outcome.failures:
             failures.append(
                 ledger.FailureRecord(
-                    uuid=failure.row[UUID],
+                    uuid=failure.uuid,
                     batch_id=batch_ids[failure.request_index] if failure.request_index is not None else None,
                     http_status=failure.http_status,
                     reason=failure.reason,

@@ -37,8 +37,9 @@ class PostHog:
     def envelope_bytes(self) -> int:
         return len(self._prefix.encode()) + 2
 
-    def body(self, payloads: list[str]) -> bytes:
-        raw = (self._prefix + ",".join(payloads) + "]}").encode()
+    def body(self, events: str) -> bytes:
+        """`events`: the events' JSON objects joined by commas."""
+        raw = (self._prefix + events + "]}").encode()
         return gzip.compress(raw, compresslevel=self.gzip_level, mtime=0)
 
     def headers(self) -> dict[str, str]:
