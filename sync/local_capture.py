@@ -97,6 +97,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Answers go out as small writes; without this, Nagle's algorithm and the client's
+        # delayed ACK add ~40 ms to every keep-alive request, which real capture servers don't.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _answer(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
         data = body.encode()
         self.send_response(status)

@@ -305,11 +305,13 @@ def test_sigkill_mid_run_then_resume_delivers_everything_with_only_in_flight_dup
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    time.sleep(0.5)  # requests already on the wire are still answered by the server
     received_before = len(capture.state.events)
     recorded = query(small_warehouse, "select count(*) from sync.deliveries")[0][0]
     assert 0 < recorded <= received_before < 200
-    # what the destination has but the ledger lacks can only be the batches that were in flight
-    assert received_before - recorded <= concurrency * batch_size
+    # what the destination has but the ledger lacks can only be batches in flight or queued
+    # for the ledger writer (its queue holds at most `concurrency` outcomes)
+    assert received_before - recorded <= 2 * concurrency * batch_size
 
     capture.state.latency_seconds = 0
     resumed = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
