@@ -87,8 +87,8 @@ def test_unreachable_host_gives_up_cleanly(small_warehouse, cli):
 
 def test_outage_mid_run_then_resume_sends_only_the_rest(small_warehouse, capture, cli):
     capture.state.outage_after = 2
-    first = cli("push", "-d", "posthog", "--batch-size", "2", "--max-retry-seconds", "0.5", "--no-progress",
-                env=push_env(capture))
+    first = cli("push", "-d", "posthog", "--batch-size", "2", "--concurrency", "1", "--max-retry-seconds", "0.5",
+                "--no-progress", env=push_env(capture))
     assert first.exit_code == 1 and "gave up" in first.output
     assert query(small_warehouse, "select count(*) from sync.deliveries") == [(4,)]
     assert query(small_warehouse, "select loaded_through_load_id from sync.watermarks") == [(0,)]
