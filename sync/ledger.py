@@ -41,21 +41,59 @@ class Selection:
     retry_failed: bool = False
 
     def params(self) -> dict:
+        """Parameters of `pending_sql`."""
         params = {"destination": self.destination}
         if not self.retry_failed:
             params |= {"loaded_through": self.loaded_through, "scope": self.scope}
         return params
 
+    def run_params(self) -> dict:
+        """Parameters of `run_pending_sql`."""
+        if self.retry_failed:
+            return self.params()
+        return {"loaded_through": self.loaded_through, "scope": self.scope}
+
+
+_DELIVERED = "select 1 from sync.deliveries as d where d.destination = $destination and d.uuid = e.uuid"
+_FAILED = "select 1 from sync.failed_events as f where f.destination = $destination and f.uuid = e.uuid"
+
 
 def pending_sql(select_list: str, selection: Selection) -> str:
     """Events a run should send, not yet delivered to the destination (`e` is the mart)."""
-    delivered = "select 1 from sync.deliveries as d where d.destination = $destination and d.uuid = e.uuid"
-    failed = "select 1 from sync.failed_events as f where f.destination = $destination and f.uuid = e.uuid"
     if selection.retry_failed:
-        condition = f"exists ({failed})"
+        condition = f"exists ({_FAILED})"
     else:
-        condition = f"e.load_id > $loaded_through and e.load_id <= $scope and not exists ({failed})"
-    return f"select {select_list} from main.events as e where {condition} and not exists ({delivered})"
+        condition = f"e.load_id > $loaded_through and e.load_id <= $scope and not exists ({_FAILED})"
+    return f"select {select_list} from main.events as e where {condition} and not exists ({_DELIVERED})"
+
+
+def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection) -> None:
+    """At the start of a run, note in a temp table (on this cursor's connection) the events
+    of the run's scope that the destination already accepted or refused. The run then reads
+    its time windows once each, in order, so what it delivers itself never shows up in a later
+    window: excluding this frozen set is exact, and cheaper than checking the growing ledger."""
+    if selection.retry_failed:
+        return
+    cursor.execute(
+        f"""
+        create or replace temp table run_excluded as
+        select e.uuid from main.events as e
+        where e.load_id > $loaded_through and e.load_id <= $scope
+          and (exists ({_DELIVERED}) or exists ({_FAILED}))
+        """,
+        selection.params(),
+    )
+
+
+def run_pending_sql(select_list: str, selection: Selection) -> str:
+    """`pending_sql` for a run, after `freeze_run_selection` on the same cursor."""
+    if selection.retry_failed:
+        return pending_sql(select_list, selection)
+    return f"""
+        select {select_list} from main.events as e
+        where e.load_id > $loaded_through and e.load_id <= $scope
+          and not exists (select 1 from run_excluded as x where x.uuid = e.uuid)
+    """
 
 
 def pending_windows(
@@ -65,9 +103,9 @@ def pending_windows(
     minutes holding about `max_events` events each (one busy minute may hold more), so each
     window can be sorted and sent with bounded memory. Returns (start, end, events)."""
     minutes = con.execute(
-        pending_sql("date_trunc('minute', e.event_at) as minute, count(*) as events", selection)
+        run_pending_sql("date_trunc('minute', e.event_at) as minute, count(*) as events", selection)
         + " group by 1 order by 1",
-        selection.params(),
+        selection.run_params(),
     ).fetchall()
     windows: list[tuple[datetime, datetime, int]] = []
     start, count = None, 0
