@@ -40,7 +40,6 @@ FETCH_BATCHES = 16
 WINDOW_EVENTS = 50_000      # events sorted and joined at a time: bounds memory whatever the mart's size
 MEMORY_LIMIT = "192MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
 DRAIN_SECONDS = 30.0
-PREFETCH_BATCHES = 32       # batches built ahead of sending (~14 MB at 1000 events of ~430 bytes)
 
 
 @dataclass
@@ -159,50 +158,6 @@ def _batches(
         while chunk := cursor.fetchmany(FETCH_BATCHES):
             for row in chunk:
                 yield Batch(*row)
-
-
-class Prefetch:
-    """Runs a batch iterator on its own thread, `depth` batches ahead, so DuckDB builds the
-    next window's batches (without holding the GIL) while the current ones are being sent."""
-
-    _END = object()
-
-    def __init__(self, batches: Iterator[Batch], depth: int) -> None:
-        self.queue: queue.Queue = queue.Queue(maxsize=depth)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(batches,), name="prefetch", daemon=True)
-        self.thread.start()
-
-    def _put(self, item: object) -> bool:
-        while not self.stopping.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, batches: Iterator[Batch]) -> None:
-        try:
-            for batch in batches:
-                if not self._put(batch):
-                    return
-            self._put(self._END)
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the consuming thread
-            self._put(exc)
-
-    def __iter__(self) -> Iterator[Batch]:
-        while True:
-            item = self.queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.thread.join()
 
 
 class LedgerWriter:
@@ -377,7 +332,6 @@ def push(
     errors: list[BaseException] = []
 
     writer = LedgerWriter(con, destination.name, run, options.concurrency, on_progress)
-    batches: Prefetch | None = None
 
     def collect(futures: set[Future[Outcome]]) -> None:
         outcomes = []
@@ -402,16 +356,12 @@ def push(
 
     try:
         with _graceful_sigint(stop):
-            batches = Prefetch(
-                _batches(
-                    reader,
-                    batches_sql(destination.payload_sql, selection, options.split_by_day),
-                    selection.run_params() | {"batch_size": options.batch_size},
-                    windows,
-                ),
-                depth=PREFETCH_BATCHES,
-            )
-            for batch in batches:
+            for batch in _batches(
+                reader,
+                batches_sql(destination.payload_sql, selection, options.split_by_day),
+                selection.run_params() | {"batch_size": options.batch_size},
+                windows,
+            ):
                 while len(in_flight) >= options.concurrency and not errors and not stop():
                     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     in_flight.difference_update(done)
@@ -451,8 +401,6 @@ def push(
             raise exc from None
         raise
     finally:
-        if batches is not None:
-            batches.close()
         reader.close()
     ledger.finish_run(con, run.run_id, run.outcome, run.message)
     return run
