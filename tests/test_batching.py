@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from sync.batching import UUID, halves, pack
+from sync.batching import UUID, Batch, halves, pack
 
 
 def rows(n: int, size: int = 10, day: int = 1) -> list[tuple]:
@@ -44,3 +44,24 @@ def test_split_key_cuts_batches_at_day_boundaries():
 def test_halves_split_odd_batches():
     left, right = halves(rows(5))
     assert (len(left), len(right)) == (2, 3)
+
+
+def test_batch_rows_cut_the_joined_body_back_into_events():
+    payloads = ['{"a":"é,🎉 👍🏽"}', '{"b":[1,{"c":","}]}', '{"d":"日本語"}']
+    batch = Batch(
+        uuids="u1,u2,u3",
+        payloads=",".join(payloads),
+        char_lengths=",".join(str(len(p)) for p in payloads),
+        event_ats="1602611311000000,1602611311123456,1602611312000000",
+        events=3,
+        payload_bytes=sum(len(p.encode()) for p in payloads),
+        largest_event_bytes=max(len(p.encode()) for p in payloads),
+        first_event_at=datetime(2020, 10, 13, 17, 48, 31),
+        last_event_at=datetime(2020, 10, 13, 17, 48, 32),
+    )
+    rows = batch.rows()
+    assert [r[2] for r in rows] == payloads
+    assert [r[3] for r in rows] == [len(p.encode()) for p in payloads]
+    assert [r[0] for r in rows] == ["u1", "u2", "u3"]
+    assert rows[1][1] == datetime(2020, 10, 13, 17, 48, 31, 123456)
+    assert batch.body_bytes == len(",".join(payloads).encode())

@@ -130,9 +130,9 @@ def test_refused_event_is_isolated_and_the_rest_delivered(small_warehouse, captu
     result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
     assert result.exit_code == 1
     assert "5 events delivered" in result.output and "1 failed" in result.output
-    assert sorted(e["uuid"] for e in capture.state.events) == sorted(
-        e["uuid"] for e in mart_events(small_warehouse) if e["uuid"] != poison
-    )
+    # split out of DuckDB's joined body, the Unicode events arrive exactly as the mart has them
+    by_uuid = lambda events: sorted(events, key=lambda e: e["uuid"])  # noqa: E731
+    assert by_uuid(capture.state.events) == by_uuid(e for e in mart_events(small_warehouse) if e["uuid"] != poison)
     failed = query(small_warehouse, "select uuid, http_status, reason, message from sync.failed_events")
     assert [(u, h, r) for u, h, r, _ in failed] == [(poison, 400, "refused")]
     assert "refused" in failed[0][3]
