@@ -320,3 +320,13 @@ def test_sigkill_mid_run_then_resume_delivers_everything_with_only_in_flight_dup
     assert set(received) == {u for (u,) in query(small_warehouse, "select uuid from events")}
     assert len(received) - len(set(received)) == received_before - recorded
     assert query(small_warehouse, "select count(*), count(distinct uuid) from sync.deliveries") == [(200, 200)]
+
+
+def test_dns_failure_gives_up_cleanly_with_state_intact(small_warehouse, cli):
+    env = {"POSTHOG_HOST": "http://backfill-no-such-host.invalid", "POSTHOG_API_KEY": API_KEY}
+    result = cli("push", "-d", "posthog", "--no-progress", "--max-retry-seconds", "1", env=env)
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and "DNS lookup failed" in errors[0]
+    assert query(small_warehouse, "select count(*) from sync.deliveries") == [(0,)]
+    assert json.loads(cli("status", "--json").output)["destinations"][0]["pending"] == 6
