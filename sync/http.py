@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timezone
 
 import requests
+import requests.adapters
 
 from sync.errors import DestinationError, Interrupted
 from sync.ratelimit import Limits
@@ -89,11 +90,18 @@ class Sender:
         sleep: Callable[[float], object] = time.sleep,
         stopped: Callable[[], bool] = lambda: False,
         limits: Limits | None = None,
+        connections: int = 10,
     ) -> None:
         self.key_env = key_env
         self.timeout = timeout
         self.max_retry_seconds = max_retry_seconds
-        self.session = session or requests.Session()
+        if session is None:
+            # one pooled keep-alive connection per request in flight
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(10, connections))
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self.session = session
         self.sleep = sleep
         self.stopped = stopped
         self.limits = limits or Limits()

@@ -325,6 +325,7 @@ def push(
         sleep=stop.event.wait,
         stopped=stop,
         limits=limits,
+        connections=options.concurrency,
     )
     worker = Worker(destination, sender)
     pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="push")
