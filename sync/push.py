@@ -38,7 +38,7 @@ from sync.warehouse import require_events_mart, utcnow
 
 FETCH_BATCHES = 16
 WINDOW_EVENTS = 50_000      # events sorted and joined at a time: bounds memory whatever the mart's size
-MEMORY_LIMIT = "192MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
+MEMORY_LIMIT = "160MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
 DRAIN_SECONDS = 30.0
 
 
