@@ -6,7 +6,7 @@ A row is one event as a plain tuple: (uuid, event_at, payload JSON, payload size
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,26 +20,21 @@ def pack(
     max_events: int,
     max_bytes: int,
     envelope_bytes: int,
-    split_key: Callable[[Row], Hashable] | None = None,
 ) -> Iterator[list[Row]]:
     """Group rows in order into batches of at most `max_events` rows whose JSON body
-    (envelope + payloads + separating commas) stays within `max_bytes`. With `split_key`,
-    a batch also ends where the key changes (e.g. the event's UTC day).
+    (envelope + payloads + separating commas) stays within `max_bytes`.
 
     A row that alone would not fit is yielded as a batch of one; the caller decides
     what to do with it."""
     batch: list[Row] = []
     size = envelope_bytes
-    key = None
     for row in rows:
         extra = row[SIZE] + 1 if batch else row[SIZE]  # a comma before every row but the first
-        row_key = split_key(row) if split_key else None
-        if batch and (len(batch) >= max_events or size + extra > max_bytes or row_key != key):
+        if batch and (len(batch) >= max_events or size + extra > max_bytes):
             yield batch
             batch, size, extra = [], envelope_bytes, row[SIZE]
         batch.append(row)
         size += extra
-        key = row_key
     if batch:
         yield batch
 

@@ -125,9 +125,9 @@ def max_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select coalesce(max(load_id), 0) from main.events").fetchone()[0]
 
 
-def count_pending(con: duckdb.DuckDBPyConnection, destination: str, retry_failed: bool = False) -> int:
+def count_pending(con: duckdb.DuckDBPyConnection, destination: str) -> int:
     mark = watermark(con, destination)
-    selection = Selection(destination, mark.loaded_through_load_id, max_load_id(con), retry_failed)
+    selection = Selection(destination, mark.loaded_through_load_id, max_load_id(con))
     return con.execute(pending_sql("count(*)", selection), selection.params()).fetchone()[0]
 
 

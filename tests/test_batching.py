@@ -34,13 +34,6 @@ def test_an_event_larger_than_the_limit_is_alone_in_its_batch():
     assert [[r[UUID] for r in b] for b in batches] == [["u0", "u1"], ["big"], ["u0"]]
 
 
-def test_split_key_cuts_batches_at_day_boundaries():
-    stream = [*rows(3, day=1), *rows(2, day=2), *rows(4, day=3)]
-    batches = list(pack(stream, max_events=3, max_bytes=10**9, envelope_bytes=0, split_key=lambda r: r[1].date()))
-    assert [len(b) for b in batches] == [3, 2, 3, 1]
-    assert all(len({r[1].date() for r in b}) == 1 for b in batches)
-
-
 def test_halves_split_odd_batches():
     left, right = halves(rows(5))
     assert (len(left), len(right)) == (2, 3)
