@@ -1,7 +1,10 @@
-"""Batches of events: the shape DuckDB hands them over in, and pure functions to cut
-rows into request-sized batches (used when a batch must be split). No I/O.
+"""Batches of events and pure functions to cut rows into them: by count and day as they
+stream from DuckDB, and by size when a batch must be split. No I/O.
 
-A row is one event as a plain tuple: (uuid, event_at, payload JSON, payload size in bytes).
+A row is one event as a plain tuple, as DuckDB hands it over:
+(uuid, event time in epoch microseconds UTC, the event's JSON as UTF-8 bytes).
+Bytes, not str: the JSON goes from DuckDB to the request body without being decoded and
+encoded again, and its size is simply len().
 """
 
 from __future__ import annotations
@@ -10,8 +13,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-Row = tuple[str, datetime, str, int]
-UUID, EVENT_AT, PAYLOAD, SIZE = range(4)
+Row = tuple[str, int, bytes]
+UUID, EVENT_US, PAYLOAD = range(3)
+
+_EPOCH = datetime(1970, 1, 1)
+_DAY_US = 86_400_000_000
+
+
+def event_at(row: Row) -> datetime:
+    """The row's event time as a naive UTC datetime."""
+    return _EPOCH + timedelta(microseconds=row[EVENT_US])
 
 
 def pack(
@@ -29,10 +40,10 @@ def pack(
     batch: list[Row] = []
     size = envelope_bytes
     for row in rows:
-        extra = row[SIZE] + 1 if batch else row[SIZE]  # a comma before every row but the first
+        extra = len(row[PAYLOAD]) + 1 if batch else len(row[PAYLOAD])  # a comma before every row but the first
         if batch and (len(batch) >= max_events or size + extra > max_bytes):
             yield batch
-            batch, size, extra = [], envelope_bytes, row[SIZE]
+            batch, size, extra = [], envelope_bytes, extra - 1
         batch.append(row)
         size += extra
     if batch:
@@ -46,39 +57,65 @@ def halves(batch: list[Row]) -> tuple[list[Row], list[Row]]:
 
 def body_bytes(rows: list[Row]) -> int:
     """Size of the rows' JSON joined by commas."""
-    return sum(row[SIZE] for row in rows) + len(rows) - 1
+    return sum(len(row[PAYLOAD]) for row in rows) + len(rows) - 1
 
 
-_EPOCH = datetime(1970, 1, 1)
+def joined(rows: list[Row]) -> bytes:
+    """The rows' JSON joined by commas: the content of a body's array."""
+    return b",".join(row[PAYLOAD] for row in rows)
+
+
+def cut(rows: Iterable[Row], batch_size: int, split_by_day: bool) -> Iterator["Batch"]:
+    """Cut rows (already in send order) into batches of `batch_size` events, and also at
+    every change of UTC day if `split_by_day`. Sizes are checked later, by the worker."""
+    batch: list[Row] = []
+    day = None
+    for row in rows:
+        if split_by_day:
+            row_day = row[EVENT_US] // _DAY_US
+            if batch and row_day != day:
+                yield Batch(batch)
+                batch = []
+            day = row_day
+        batch.append(row)
+        if len(batch) >= batch_size:
+            yield Batch(batch)
+            batch = []
+    if batch:
+        yield Batch(batch)
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Consecutive pending events that DuckDB already joined into one JSON array body
-    (events separated by commas), with what the ledger needs. Python touches single
-    events only when a batch must be split (too big, or refused with a 400)."""
+    """Consecutive pending events, in send order, as DuckDB handed them over: each with
+    its JSON already built. The worker joins them into one request body."""
 
-    uuids: str                 # comma-separated, in order
-    payloads: str              # the events' JSON objects joined by ","
-    char_lengths: str          # comma-separated length of each event's JSON, in characters
-    event_ats: str             # comma-separated event times, epoch microseconds
-    events: int
-    payload_bytes: int         # UTF-8 bytes of all events' JSON, separators excluded
-    largest_event_bytes: int
-    first_event_at: datetime
-    last_event_at: datetime
+    rows: list[Row]
+
+    @property
+    def events(self) -> int:
+        return len(self.rows)
+
+    @property
+    def payloads(self) -> bytes:
+        return joined(self.rows)
+
+    @property
+    def uuids(self) -> str:
+        return ",".join(row[UUID] for row in self.rows)
 
     @property
     def body_bytes(self) -> int:
-        return self.payload_bytes + self.events - 1
+        return body_bytes(self.rows)
 
-    def rows(self) -> list[Row]:
-        rows: list[Row] = []
-        position = 0
-        for uuid, length, micros in zip(
-            self.uuids.split(","), self.char_lengths.split(","), self.event_ats.split(",")
-        ):
-            payload = self.payloads[position:position + int(length)]
-            position += int(length) + 1
-            rows.append((uuid, _EPOCH + timedelta(microseconds=int(micros)), payload, len(payload.encode())))
-        return rows
+    @property
+    def largest_event_bytes(self) -> int:
+        return max(len(row[PAYLOAD]) for row in self.rows)
+
+    @property
+    def first_event_at(self) -> datetime:
+        return event_at(self.rows[0])
+
+    @property
+    def last_event_at(self) -> datetime:
+        return event_at(self.rows[-1])

@@ -13,7 +13,7 @@ class Destination(Protocol):
     max_event_bytes: int      # limit on one event's JSON
     payload_sql: str          # DuckDB expression over the `events` mart giving one event's JSON
 
-    def body(self, events: str) -> bytes: ...  # events: JSON objects joined by commas
+    def body(self, events: bytes) -> bytes: ...  # events: UTF-8 JSON objects joined by commas
 
     def headers(self) -> dict[str, str]: ...
 

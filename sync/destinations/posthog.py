@@ -34,15 +34,15 @@ class PostHog:
     def __init__(self, host: str, api_key: Secret, gzip_level: int = 1) -> None:
         self.host = host.rstrip("/")
         self.url = f"{self.host}/batch/"
-        self._prefix = '{"api_key":' + orjson.dumps(api_key.reveal()).decode() + ',"historical_migration":true,"batch":['
+        self._prefix = b'{"api_key":' + orjson.dumps(api_key.reveal()) + b',"historical_migration":true,"batch":['
         self.gzip_level = gzip_level
 
     def envelope_bytes(self) -> int:
-        return len(self._prefix.encode()) + 2
+        return len(self._prefix) + 2
 
-    def body(self, events: str) -> bytes:
+    def body(self, events: bytes) -> bytes:
         """`events`: the events' JSON objects joined by commas."""
-        raw = (self._prefix + events + "]}").encode()
+        raw = self._prefix + events + b"]}"
         return gzip.compress(raw, compresslevel=self.gzip_level, mtime=0)
 
     def headers(self) -> dict[str, str]:
