@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +103,8 @@ class Sender:
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         self.session = session
+        self._environment: dict[str, dict] = {}
+        self._environment_lock = threading.Lock()
         self.sleep = sleep
         self.stopped = stopped
         self.limits = limits or Limits()
@@ -120,7 +123,9 @@ class Sender:
             retry_after = None
             text = ""
             try:
-                response = self.session.post(url, data=body, headers=headers, auth=auth, timeout=self.timeout)
+                response = self.session.post(
+                    url, data=body, headers=headers, auth=auth, timeout=self.timeout, **self._settings(url)
+                )
                 status, text = response.status_code, response.text[:1000]
                 retry_after = response.headers.get("Retry-After")
             except requests.RequestException as exc:
@@ -145,6 +150,17 @@ class Sender:
             self.sleep(decision.delay)
             if self.stopped():
                 raise Interrupted(f"interrupted while retrying {url} (last: {text or status}); nothing unaccepted was marked delivered")
+
+
+    def _settings(self, url: str) -> dict:
+        """What requests takes from the environment for `url` (proxies, CA bundle), read
+        once per run rather than on every request; the session then stops looking."""
+        with self._environment_lock:
+            if url not in self._environment:
+                self.session.trust_env = True
+                self._environment[url] = self.session.merge_environment_settings(url, {}, None, None, None)
+                self.session.trust_env = False
+            return self._environment[url]
 
 
 def _describe(exc: requests.RequestException) -> str:
