@@ -139,7 +139,7 @@ def line(name: str, figures: dict, n: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--latency-ms", type=float, nargs="+", default=[0.0, 50.0])
+    parser.add_argument("--latency-ms", type=float, nargs="*", default=[0.0, 50.0])
     parser.add_argument("--rss-events", type=int, nargs="*", default=[1_000_000, 5_000_000])
     parser.add_argument("--sync-args", default="", help="extra flags for sync push, e.g. '--concurrency 8'")
     parser.add_argument("--skip-posthog-python", action="store_true")

@@ -39,7 +39,7 @@ from sync.warehouse import require_events_mart, utcnow
 
 FETCH_ROWS = 1000            # rows per fetchmany: the fastest size measured
 WINDOW_EVENTS = 50_000      # events sorted at a time: bounds memory whatever the mart's size
-MEMORY_LIMIT = "160MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
+MEMORY_LIMIT = "128MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
 DRAIN_SECONDS = 30.0
 
 
