@@ -52,3 +52,29 @@
     ({{ ts }} >= cast('{{ var("earliest_valid_timestamp") }}' as timestamp)
      and {{ ts }} < cast('{{ var("latest_valid_timestamp") }}' as timestamp))
 {% endmacro %}
+
+{#
+  `value`: an expression whose text is a date-time. With a zone designator (`Z`, `+02:00`,
+  `-0500`) it is converted to UTC; without one it is read as wall time in `tz` (default UTC,
+  as Amplitude's and GA4's zone-less times are). Unparsable or blank text gives null.
+  Precision is kept down to the microsecond.
+#}
+{% macro text_to_timestamp(value, tz='UTC') %}
+    list_transform(
+        [nullif(trim(cast({{ value }} as varchar)), '')],
+        lambda s: case
+            when s is null then null
+            when regexp_matches(s, '[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$')
+                then timezone('UTC', try_cast(s as timestamptz))
+            else {{ wall_time_to_utc('try_cast(s as timestamp)', tz) }}
+        end
+    )[1]
+{% endmacro %}
+
+{# A canonical lower-case uuid, or null when `value` is not one. #}
+{% macro as_uuid(value) %}
+    list_transform(
+        [lower(trim(cast({{ value }} as varchar)))],
+        lambda u: case when regexp_full_match(u, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}') then u end
+    )[1]
+{% endmacro %}

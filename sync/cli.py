@@ -41,6 +41,10 @@ WarehouseOption = Annotated[
 
 class Source(str, Enum):
     mixpanel = "mixpanel"
+    amplitude = "amplitude"
+    segment = "segment"
+    ga4 = "ga4"
+    table = "table"
 
 
 class DestinationName(str, Enum):
@@ -63,22 +67,36 @@ def _one_line_errors() -> Iterator[None]:
 
 @app.command("load")
 def load_command(
-    source: Annotated[Source, typer.Argument(help="Which tool the export comes from.")],
-    paths: Annotated[list[str], typer.Argument(help="Files, globs or directories (.jsonl, .json, .jsonl.gz).")],
+    source: Annotated[Source, typer.Argument(help="Which tool the export comes from, or `table NAME` for any other file.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Files, globs or directories (.jsonl, .json, .gz, .zip, .parquet, .csv); after `table`, the NAME first."),
+    ],
     warehouse: WarehouseOption = None,
 ) -> None:
     """Land raw export files in the warehouse's `raw` schema.
+
+    Sources: mixpanel, amplitude (the export zip, or its .json.gz files), segment (archived
+    .gz files), ga4 (NDJSON or Parquet), or `table NAME` to land any CSV, JSON-lines or
+    Parquet file as raw.NAME for a staging model of your own.
 
     Every record is kept as it came, with its file, line number, load id and load time.
     A file whose content was landed before is skipped, so rerunning is safe. Blank or
     malformed lines are kept in `raw.load_errors` and counted, and do not stop the load.
     """
     with _one_line_errors():
+        table = None
+        source_system = source.value
+        if source is Source.table:
+            if len(paths) < 2:
+                raise UsageError("usage: sync load table NAME PATH... (NAME becomes raw.NAME)")
+            table = source_system = loading.table_name(paths[0])
+            paths = paths[1:]
         files = loading.discover(paths)
         landed = skipped = records = bad_lines = 0
         with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
-            for path in files:
-                result = loading.load_file(con, source.value, path)
+            for result in (r for path in files for r in loading.load_path(con, source_system, path, table)):
+                path = result.path
                 if result.already_loaded_as is not None:
                     skipped += 1
                     out.print(f"skipped  {path}: same content already landed as load {result.already_loaded_as}", highlight=False)

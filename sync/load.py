@@ -1,10 +1,15 @@
 """`sync load`: land raw export files in the warehouse, one raw row per record.
 
-Each file is landed in one transaction, so a crash leaves either the whole file or
-nothing. A file whose bytes were already landed for the same source (same SHA-256) is
-skipped, which makes every load idempotent. A line that is blank, not UTF-8, not JSON or
-not a JSON object does not stop the load: it goes to `raw.load_errors` with its file,
-line number and the reason, and dbt reports it in `events_rejected`.
+Formats: JSON lines (plain or gzipped), a JSON array, a zip of those (Amplitude's export:
+each member is landed as its own file), Parquet (GA4's BigQuery export, or any table) and
+CSV (`sync load table`). Every record is stored as one JSON object in `record`.
+
+Each file (or zip member) is landed in one transaction, so a crash leaves either the whole
+file or nothing. A file whose bytes were already landed for the same source (same SHA-256)
+is skipped, which makes every load idempotent. A line that is blank, not UTF-8, not JSON or
+not a JSON object (or a CSV line DuckDB cannot read) does not stop the load: it goes to
+`raw.load_errors` with its file, line number and the reason, and dbt reports it in
+`events_rejected`.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
+import io
+import re
+import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,15 +29,19 @@ import duckdb
 import orjson
 
 from sync.errors import SyncError, UsageError
-from sync.warehouse import RAW_TABLES, utcnow
+from sync.warehouse import RAW_SOURCE_DDL, RAW_TABLES, utcnow
 
-SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".gz")
+SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".gz", ".zip", ".parquet", ".csv", ".csv.gz")
+TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+# One raw record as a loader yields it: (line or row number, record JSON, error, raw line).
+Record = tuple[int, "str | None", "str | None", bytes]
 CHUNK_LINES = 50_000
 
 
 @dataclass(frozen=True)
 class FileResult:
-    path: Path
+    path: str                            # the file, or "archive.zip!member"
     records: int
     bad_lines: int
     load_id: int | None = None           # set when the file was landed now
@@ -91,24 +103,28 @@ def parse_line(raw: bytes) -> tuple[str | None, str | None]:
     return text.lstrip("\ufeff"), None
 
 
-def iter_records(path: Path) -> Iterator[tuple[int, str | None, str | None, bytes]]:
+def iter_records(path: Path) -> Iterator[Record]:
     """Yield (line_number, record_json, error, raw_line) for every line of a file.
 
     A file whose content starts with `[` is read as one JSON array of records, numbered
     by position (1-based) instead of by line."""
     with _open(path) as handle:
-        head = handle.peek(64)[:64] if hasattr(handle, "peek") else b""
-        if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-            yield from _iter_array(handle.read())
-            return
-        for number, raw in enumerate(handle, start=1):
-            if number == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
-            record, error = parse_line(raw)
-            yield number, record, error, raw
+        yield from _iter_handle(handle)
 
 
-def _iter_array(content: bytes) -> Iterator[tuple[int, str | None, str | None, bytes]]:
+def _iter_handle(handle) -> Iterator[Record]:
+    head = handle.peek(64)[:64] if hasattr(handle, "peek") else b""
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        yield from _iter_array(handle.read())
+        return
+    for number, raw in enumerate(handle, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        record, error = parse_line(raw)
+        yield number, record, error, raw
+
+
+def _iter_array(content: bytes) -> Iterator[Record]:
     try:
         items = orjson.loads(content.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
@@ -122,9 +138,101 @@ def _iter_array(content: bytes) -> Iterator[tuple[int, str | None, str | None, b
             yield number, None, f"not a JSON object (got {type(item).__name__})", encoded
 
 
-def load_file(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> FileResult:
-    table = RAW_TABLES[source]
-    sha = file_sha256(path)
+def table_name(name: str) -> str:
+    """The raw table `sync load table NAME` lands into; NAME must be a plain identifier."""
+    if not TABLE_NAME.fullmatch(name) or name in RAW_TABLES or name in ("loads", "load_errors"):
+        raise UsageError(
+            f"table name {name!r} must be lower-case letters, digits and _ (starting with a letter), "
+            "and not a built-in source's table"
+        )
+    return name
+
+
+def load_path(con: duckdb.DuckDBPyConnection, source: str, path: Path, table: str | None = None) -> list[FileResult]:
+    """Land one file (a zip: each of its members) into raw.<table>; `table` defaults to the
+    source's own table. Returns one result per landed or skipped file."""
+    table = table or RAW_TABLES[source]
+    name = path.name.lower()
+    try:
+        if name.endswith(".zip"):
+            return _load_zip(con, source, table, path)
+        if name.endswith(".parquet"):
+            return [_land(con, source, table, str(path), _file_identity(path), lambda: _duckdb_records(con, "read_parquet(?)", path))]
+        if name.endswith((".csv", ".csv.gz")):
+            return [_land(con, source, table, str(path), _file_identity(path), lambda: _csv_records(con, path))]
+    except (zipfile.BadZipFile, duckdb.Error) as exc:
+        raise SyncError(f"cannot read {path}: {str(exc).splitlines()[0]}; nothing from this file was loaded") from None
+    return [_land(con, source, table, str(path), _file_identity(path), lambda: iter_records(path))]
+
+
+def _file_identity(path: Path) -> tuple[str, int]:
+    return file_sha256(path), path.stat().st_size
+
+
+def _load_zip(con: duckdb.DuckDBPyConnection, source: str, table: str, path: Path) -> list[FileResult]:
+    """Amplitude's export: a zip of gzipped JSON-lines files, one or more per hour."""
+    results = []
+    with zipfile.ZipFile(path) as archive:
+        for member in sorted(m for m in archive.namelist() if not m.endswith("/")):
+            content = archive.read(member)
+            identity = hashlib.sha256(content).hexdigest(), len(content)
+
+            def records(content: bytes = content) -> Iterator[Record]:
+                stream = gzip.GzipFile(fileobj=io.BytesIO(content)) if content[:2] == b"\x1f\x8b" else io.BufferedReader(io.BytesIO(content))
+                with stream:
+                    yield from _iter_handle(stream)
+
+            results.append(_land(con, source, table, f"{path}!{member}", identity, records))
+    return results
+
+
+def _duckdb_records(con: duckdb.DuckDBPyConnection, reader: str, path: Path) -> Iterator[Record]:
+    """Rows of a file DuckDB reads itself, each as one JSON object, numbered from 1."""
+    cursor = con.cursor()
+    try:
+        cursor.execute(f"select cast(to_json(t) as varchar) from {reader} as t", [str(path)])
+        number = 0
+        while chunk := cursor.fetchmany(CHUNK_LINES):
+            for (record,) in chunk:
+                number += 1
+                yield number, record, None, b""
+    finally:
+        cursor.close()
+
+
+def _csv_records(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[Record]:
+    """A CSV file's rows (numbered from 1, header excluded), then the lines DuckDB's CSV
+    reader rejected, numbered by their line in the file."""
+    cursor = con.cursor()
+    try:
+        cursor.execute(
+            "select cast(to_json(t) as varchar) from read_csv(?, header = true, store_rejects = true) as t",
+            [str(path)],
+        )
+        number = 0
+        while chunk := cursor.fetchmany(CHUNK_LINES):
+            for (record,) in chunk:
+                number += 1
+                yield number, record, None, b""
+        rejected = cursor.execute(
+            "select line, csv_line, error_type || ': ' || error_message from reject_errors order by line"
+        ).fetchall()
+        for line, text, error in rejected:
+            yield int(line), None, f"CSV {error}", (text or "").encode()
+    finally:
+        cursor.close()
+
+
+def _land(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    table: str,
+    label: str,
+    identity: tuple[str, int],
+    records_of: Callable[[], Iterable[Record]],
+) -> FileResult:
+    sha, size = identity
+    path = label
     previous = con.execute(
         "select load_id, records, bad_lines from raw.loads where source_system = ? and content_sha256 = ?",
         [source, sha],
@@ -136,6 +244,7 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> FileRe
     records = bad = 0
     con.execute("begin transaction")
     try:
+        con.execute(RAW_SOURCE_DDL.format(table=table))
         load_id = con.execute("select nextval('raw.load_id_seq')").fetchone()[0]
         good_numbers: list[int] = []
         good_records: list[str] = []
@@ -156,7 +265,7 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> FileRe
                 )
                 bad_rows.clear()
 
-        for number, record, error, raw in iter_records(path):
+        for number, record, error, raw in records_of():
             if record is not None:
                 good_numbers.append(number)
                 good_records.append(record)
@@ -169,12 +278,13 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> FileRe
         flush()
         con.execute(
             "insert into raw.loads values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source, str(path), sha, path.stat().st_size, records, bad, loaded_at],
+            [load_id, source, str(path), sha, size, records, bad, loaded_at],
         )
         con.execute("commit")
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, EOFError, zlib.error, duckdb.Error) as exc:
         con.execute("rollback")
-        raise SyncError(f"cannot read {path}: {exc}; nothing from this file was loaded") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SyncError(f"cannot read {path}: {first}; nothing from this file was loaded") from None
     except BaseException:
         con.execute("rollback")
         raise

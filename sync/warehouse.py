@@ -19,6 +19,9 @@ from sync.errors import WarehouseError
 # One raw table per source. Each row is one record exactly as the export had it.
 RAW_TABLES = {
     "mixpanel": "mixpanel_events",
+    "amplitude": "amplitude_events",
+    "segment": "segment_events",
+    "ga4": "ga4_events",
 }
 
 _RAW_DDL = """
@@ -45,7 +48,7 @@ create table if not exists raw.load_errors (
 );
 """
 
-_RAW_SOURCE_DDL = """
+RAW_SOURCE_DDL = """
 create table if not exists raw.{table} (
     load_id bigint not null,
     line_number bigint not null,
@@ -144,7 +147,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw landing and sync ledger tables if they do not exist yet."""
     con.execute(_RAW_DDL)
     for table in RAW_TABLES.values():
-        con.execute(_RAW_SOURCE_DDL.format(table=table))
+        con.execute(RAW_SOURCE_DDL.format(table=table))
     con.execute(_SYNC_DDL)
 
 

@@ -81,9 +81,9 @@ def test_reconciliation_test_fails_when_a_raw_line_is_unaccounted_for(small_ware
     con = duckdb.connect(str(small_warehouse))
     con.execute("delete from main.events where event = 'Purchase'")
     con.close()
-    result = dbt("test", "--select", "assert_every_raw_line_is_accounted_for", check=False)
+    result = dbt("test", "--select", "mixpanel_raw_records_reconcile", check=False)
     assert result.returncode != 0
-    assert "assert_every_raw_line_is_accounted_for" in result.stdout and "FAIL 1" in result.stdout
+    assert "mixpanel_raw_records_reconcile" in result.stdout and "FAIL 1" in result.stdout
 
 
 def test_rebuild_is_stable_and_full_refresh_gives_same_uuids(small_warehouse, dbt):

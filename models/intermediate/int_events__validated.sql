@@ -1,20 +1,21 @@
 {#
   Every parsed record of every source, with the verdict on it:
-  - rejection_reason: why it cannot be sent (null when it can);
+  - exclusion_reason: not an event by design (a staging rule, or the `event_exclusions`
+    seed); excluded records are neither sent nor rejected;
+  - rejection_reason: why it cannot be sent (a staging rule, or a missing name, id or
+    plausible time); null when it can;
   - copy_number: among valid records with the same uuid, 1 for the first landed
     (lowest load_id, then line), 2+ for copies that collapse into it.
+  A new source: add its staging model (same columns as these) to `unioned`.
 #}
 
 with
 
-mixpanel as (
-
-    select * from {{ ref('stg_mixpanel__events') }}
-
-),
+{%- set staging_models = ['stg_mixpanel__events', 'stg_amplitude__events', 'stg_segment__events', 'stg_ga4__events'] %}
 
 unioned as (
 
+    {% for model in staging_models %}
     select
         source_system,
         load_id,
@@ -27,22 +28,42 @@ unioned as (
         source_time,
         event_at,
         source_properties,
+        person_properties,
+        rejection_reason as staging_rejection_reason,
+        exclusion_reason as staging_exclusion_reason,
         source_record
-    from mixpanel
+    from {{ ref(model) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+event_exclusions as (
+
+    select * from {{ ref('event_exclusions') }}
 
 ),
 
 judged as (
 
     select
-        *,
+        unioned.* exclude (staging_rejection_reason, staging_exclusion_reason),
+        coalesce(
+            unioned.staging_exclusion_reason,
+            case when event_exclusions.source_event is not null then 'excluded_event_name' end
+        ) as exclusion_reason,
         case
-            when source_event_name is null then 'missing_event_name'
-            when distinct_id is null then 'missing_distinct_id'
-            when event_at is null or not {{ is_plausible_event_time('event_at') }} then 'invalid_timestamp'
+            when coalesce(unioned.staging_exclusion_reason, event_exclusions.source_event) is not null then null
+            when unioned.staging_rejection_reason is not null then unioned.staging_rejection_reason
+            when unioned.source_event_name is null then 'missing_event_name'
+            when unioned.distinct_id is null then 'missing_distinct_id'
+            when unioned.event_at is null or not {{ is_plausible_event_time('unioned.event_at') }} then 'invalid_timestamp'
         end as rejection_reason
 
     from unioned
+    left join event_exclusions
+        on event_exclusions.source_system = unioned.source_system
+        and event_exclusions.source_event = unioned.source_event_name
 
 ),
 
@@ -50,21 +71,21 @@ final as (
 
     select
         *,
-        case when rejection_reason is null then
+        case when rejection_reason is null and exclusion_reason is null then
             row_number() over (
-                partition by uuid, rejection_reason is null
+                partition by uuid, rejection_reason is null and exclusion_reason is null
                 order by load_id, line_number
             )
         end as copy_number,
-        case when rejection_reason is null then
+        case when rejection_reason is null and exclusion_reason is null then
             first_value(load_id) over (
-                partition by uuid, rejection_reason is null
+                partition by uuid, rejection_reason is null and exclusion_reason is null
                 order by load_id, line_number
             )
         end as kept_load_id,
-        case when rejection_reason is null then
+        case when rejection_reason is null and exclusion_reason is null then
             first_value(line_number) over (
-                partition by uuid, rejection_reason is null
+                partition by uuid, rejection_reason is null and exclusion_reason is null
                 order by load_id, line_number
             )
         end as kept_line_number

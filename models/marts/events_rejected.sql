@@ -8,7 +8,7 @@ with
 invalid_records as (
 
     select * from {{ ref('int_events__validated') }}
-    where rejection_reason is not null
+    where rejection_reason is not null and exclusion_reason is null
 
 ),
 
@@ -28,8 +28,15 @@ final as (
         rejection_reason,
         case rejection_reason
             when 'invalid_timestamp' then 'time: ' || coalesce(source_time, 'missing')
-            when 'missing_distinct_id' then 'no distinct_id, $user_id or $device_id'
+            when 'missing_distinct_id' then case source_system
+                when 'mixpanel' then 'no distinct_id, $user_id or $device_id'
+                when 'amplitude' then 'no user_id or device_id'
+                when 'segment' then 'no userId or anonymousId'
+                when 'ga4' then 'no user_id or user_pseudo_id'
+                else 'no distinct_id'
+            end
             when 'missing_event_name' then 'no event name'
+            when 'unsupported_message_type' then 'message type: ' || coalesce(source_event_name, 'missing')
         end as detail,
         uuid,
         source_event_name,

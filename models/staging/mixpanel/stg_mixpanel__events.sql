@@ -51,10 +51,13 @@ final as (
         source_time,
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
         source_properties,
+        cast(null as json) as person_properties,
         case
             when insert_id is not null then {{ uuid_v5('posthog_mixpanel', 'insert_id') }}
             else {{ uuid_v5('posthog_mixpanel', "'backfill-content:' || cast(record as varchar)") }}
         end as uuid,
+        cast(null as varchar) as rejection_reason,
+        cast(null as varchar) as exclusion_reason,
         record as source_record
 
     from parsed

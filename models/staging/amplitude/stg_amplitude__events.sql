@@ -1,0 +1,89 @@
+{#
+  One row per raw Amplitude export record, parsed. Rules follow PostHog's own Amplitude
+  importer (shared/REFERENCE.md):
+  - distinct_id: user_id, else device_id (blank counts as missing)
+  - time: the first parsable of event_time, client_event_time, server_received_time; they
+    carry no zone marker and are UTC; sub-second precision is kept
+  - uuid: Amplitude's own `uuid`, so the same event in two export files collapses; a record
+    without a valid one gets a uuid derived from its content
+  - properties: event_properties plus $device_id and $ip (from ip_address)
+  - person_properties: user_properties
+  - session_start / session_end are excluded by the `event_exclusions` seed
+#}
+
+with
+
+source as (
+
+    select * from {{ source('amplitude', 'amplitude_events') }}
+
+),
+
+parsed as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ nonblank("record->>'$.event_type'") }} as source_event_name,
+        {{ as_uuid("record->>'$.uuid'") }} as amplitude_uuid,
+        {{ nonblank("record->>'$.uuid'") }} as source_event_id,
+        {{ nonblank("record->>'$.device_id'") }} as device_id,
+        {{ nonblank("record->>'$.ip_address'") }} as ip_address,
+        coalesce(
+            {{ nonblank("record->>'$.user_id'") }},
+            {{ nonblank("record->>'$.device_id'") }}
+        ) as distinct_id,
+        coalesce(
+            {{ nonblank("record->>'$.event_time'") }},
+            {{ nonblank("record->>'$.client_event_time'") }},
+            {{ nonblank("record->>'$.server_received_time'") }}
+        ) as source_time,
+        coalesce(
+            {{ text_to_timestamp("record->>'$.event_time'") }},
+            {{ text_to_timestamp("record->>'$.client_event_time'") }},
+            {{ text_to_timestamp("record->>'$.server_received_time'") }}
+        ) as event_at,
+        case
+            when json_type(record, '$.event_properties') = 'OBJECT' then record->'$.event_properties'
+            else cast('{}' as json)
+        end as event_properties,
+        case
+            when json_type(record, '$.user_properties') = 'OBJECT' then record->'$.user_properties'
+        end as person_properties
+
+    from source
+
+),
+
+final as (
+
+    select
+        'amplitude' as source_system,
+        load_id,
+        line_number,
+        file_path,
+        source_event_id,
+        source_event_name,
+        distinct_id,
+        source_time,
+        event_at,
+        json_merge_patch(
+            event_properties,
+            json_object('$device_id', device_id, '$ip', ip_address)
+        ) as source_properties,
+        person_properties,
+        coalesce(
+            amplitude_uuid,
+            {{ uuid_v5('backfill_content', "'amplitude:' || cast(record as varchar)") }}
+        ) as uuid,
+        cast(null as varchar) as rejection_reason,
+        cast(null as varchar) as exclusion_reason,
+        record as source_record
+
+    from parsed
+
+)
+
+select * from final

@@ -1,0 +1,74 @@
+{#
+  One row per GA4 BigQuery export row (NDJSON or Parquet), parsed:
+  - event: event_name (the `event_name_mappings` seed maps page_view → $pageview)
+  - distinct_id: user_id, else user_pseudo_id
+  - time: event_timestamp, microseconds since the epoch, UTC
+  - properties: event_params flattened, each key taking whichever typed value is set
+  - person_properties: user_properties flattened the same way
+  - uuid: GA4 has no event id, so it is a surrogate: UUIDv5 (namespace 'backfill_ga4_evt')
+    over user_pseudo_id, user_id, event_name, event_timestamp and the params as exported.
+    Exact duplicate rows collapse; two distinct events identical in all of these would too.
+#}
+
+with
+
+source as (
+
+    select * from {{ source('ga4', 'ga4_events') }}
+
+),
+
+parsed as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ nonblank("record->>'$.event_name'") }} as source_event_name,
+        coalesce(
+            {{ nonblank("record->>'$.user_id'") }},
+            {{ nonblank("record->>'$.user_pseudo_id'") }}
+        ) as distinct_id,
+        {{ nonblank("record->>'$.event_timestamp'") }} as source_time,
+        {{ ga4_params_to_json("record->'$.event_params'") }} as source_properties,
+        case
+            when json_type(record, '$.user_properties') = 'ARRAY'
+                then {{ ga4_params_to_json("record->'$.user_properties'") }}
+        end as person_properties,
+        concat_ws('|',
+            coalesce(record->>'$.user_pseudo_id', ''),
+            coalesce(record->>'$.user_id', ''),
+            coalesce(record->>'$.event_name', ''),
+            coalesce(record->>'$.event_timestamp', ''),
+            coalesce(cast(record->'$.event_params' as varchar), '')
+        ) as surrogate_key
+
+    from source
+
+),
+
+final as (
+
+    select
+        'ga4' as source_system,
+        load_id,
+        line_number,
+        file_path,
+        cast(null as varchar) as source_event_id,
+        source_event_name,
+        distinct_id,
+        source_time,
+        {{ epoch_to_timestamp('source_time', 'us') }} as event_at,
+        source_properties,
+        person_properties,
+        {{ uuid_v5('backfill_ga4_evt', 'surrogate_key') }} as uuid,
+        cast(null as varchar) as rejection_reason,
+        cast(null as varchar) as exclusion_reason,
+        record as source_record
+
+    from parsed
+
+)
+
+select * from final

@@ -1,0 +1,100 @@
+{#
+  One row per archived Segment message, parsed:
+  - `track` → its `event`; `page` → $pageview with $current_url from properties.url;
+    `screen` → $screen with $screen_name from `name`
+  - `identify` is excluded from events (its traits feed person_properties); `group` and
+    `alias` are excluded too; any other type is rejected as unsupported_message_type
+  - distinct_id: userId, else anonymousId
+  - time: timestamp, else originalTimestamp, else receivedAt (ISO 8601, converted to UTC)
+  - uuid: derived from messageId (UUIDv5, namespace 'backfill_segment'), so copies of a
+    message collapse; the original messageId, sentAt and projectId are not sent on
+#}
+
+with
+
+source as (
+
+    select * from {{ source('segment', 'segment_events') }}
+
+),
+
+parsed as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        lower({{ nonblank("record->>'$.type'") }}) as message_type,
+        {{ nonblank("record->>'$.event'") }} as track_event,
+        {{ nonblank("record->>'$.messageId'") }} as message_id,
+        {{ nonblank("record->>'$.name'") }} as screen_name,
+        coalesce(
+            {{ nonblank("record->>'$.userId'") }},
+            {{ nonblank("record->>'$.anonymousId'") }}
+        ) as distinct_id,
+        coalesce(
+            {{ nonblank("record->>'$.timestamp'") }},
+            {{ nonblank("record->>'$.originalTimestamp'") }},
+            {{ nonblank("record->>'$.receivedAt'") }}
+        ) as source_time,
+        coalesce(
+            {{ text_to_timestamp("record->>'$.timestamp'") }},
+            {{ text_to_timestamp("record->>'$.originalTimestamp'") }},
+            {{ text_to_timestamp("record->>'$.receivedAt'") }}
+        ) as event_at,
+        case
+            when json_type(record, '$.properties') = 'OBJECT' then record->'$.properties'
+            else cast('{}' as json)
+        end as properties,
+        case
+            when json_type(record, '$.traits') = 'OBJECT' then record->'$.traits'
+            when json_type(record, '$.context.traits') = 'OBJECT' then record->'$.context.traits'
+        end as person_properties
+
+    from source
+
+),
+
+final as (
+
+    select
+        'segment' as source_system,
+        load_id,
+        line_number,
+        file_path,
+        message_id as source_event_id,
+        case message_type
+            when 'track' then track_event
+            when 'page' then '$pageview'
+            when 'screen' then '$screen'
+            else message_type
+        end as source_event_name,
+        distinct_id,
+        source_time,
+        event_at,
+        case message_type
+            when 'page' then json_merge_patch(properties, json_object('$current_url', properties->>'$.url'))
+            when 'screen' then json_merge_patch(properties, json_object('$screen_name', screen_name))
+            else properties
+        end as source_properties,
+        person_properties,
+        case
+            when message_id is not null then {{ uuid_v5('backfill_segment', 'message_id') }}
+            else {{ uuid_v5('backfill_content', "'segment:' || cast(record as varchar)") }}
+        end as uuid,
+        case
+            when message_type is null or message_type not in ('track', 'page', 'screen', 'identify', 'group', 'alias')
+                then 'unsupported_message_type'
+        end as rejection_reason,
+        case
+            when message_type = 'identify' then 'identify_message'
+            when message_type in ('group', 'alias') then message_type || '_message'
+        end as exclusion_reason,
+        record as source_record
+
+    from parsed
+
+)
+
+select * from final
