@@ -95,3 +95,12 @@ def test_load_table_lands_any_csv_and_keeps_bad_lines(warehouse, tmp_path, cli):
     assert "skipped" in cli("load", "table", "shop_events", str(csv)).output
     bad_name = cli("load", "table", "Drop Table", str(csv))
     assert bad_name.exit_code != 0 and "table name" in bad_name.output
+
+
+def test_the_shipped_csv_example_builds_through_its_template_model(warehouse, cli, dbt):
+    result = cli("load", "table", "shop_events", str(REPO / "examples" / "shop_events.csv"))
+    assert result.exit_code == 0 and "7 records, 1 bad lines" in result.output
+    dbt("build")
+    assert outcome_counts(warehouse, "shop_events") == {"events": 4, "rejected": 3, "excluded": 0, "duplicates": 1}
+    # zone-less Berlin wall time (UTC+1 in January) arrives as UTC
+    assert query(warehouse, "select timestamp from events where source_event_id = 'ord-1002'") == [("2024-01-06T17:00:00.000000Z",)]

@@ -11,7 +11,11 @@
 
 with
 
-{%- set staging_models = ['stg_mixpanel__events', 'stg_amplitude__events', 'stg_segment__events', 'stg_ga4__events'] %}
+{#- Every source's staging model; add yours (see models/staging/shop) to this list. #}
+{%- set staging_models = [
+    'stg_mixpanel__events', 'stg_amplitude__events', 'stg_segment__events', 'stg_ga4__events',
+    'stg_shop__events',
+] %}
 
 unioned as (
 

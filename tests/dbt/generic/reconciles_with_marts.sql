@@ -13,7 +13,7 @@ with
 raw_lines as (
 
     select
-        (select count(*) from {{ model }})
+        (select count(*) from {{ raw_table_or_empty(model) }})
         + (select count(*) from {{ source('landing', 'load_errors') }} where source_system = '{{ source_system }}')
         as raw_lines
 

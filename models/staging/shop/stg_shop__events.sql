@@ -1,0 +1,76 @@
+{#
+  TEMPLATE for a source of your own, here an in-house shop's CSV export. A staging model
+  turns one raw row into the columns every source provides; validation, mappings,
+  deduplication and the marts are shared. Fill in the five parts marked ①-⑤.
+
+  ① source_system: the NAME given to `sync load table NAME` (it is also raw.NAME).
+  ② source_event_name and distinct_id: text; blank counts as missing (→ rejected).
+  ③ event_at: a UTC timestamp; pick the macro for your format:
+       epoch_to_timestamp(x, 's' | 'ms' | 'us')   epoch numbers
+       text_to_timestamp(x)                      ISO 8601; zone-less text read as UTC
+       text_to_timestamp(x, 'Europe/Berlin')     zone-less local wall time in a named zone
+     Unparsable → null → rejected as invalid_timestamp.
+  ④ uuid: your export's own id if it has one (uuid_v5 over it, with a 16-character
+     namespace of your own), so copies collapse; otherwise derive it from the content.
+  ⑤ source_properties: a JSON object (json_object(...) or a column that holds one).
+  Optional: person_properties (JSON), rejection_reason / exclusion_reason (text).
+#}
+
+with
+
+source as (
+
+    select * from {{ raw_table_or_empty(source('shop', 'shop_events')) }}
+
+),
+
+parsed as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ nonblank("record->>'$.event_id'") }} as event_id,
+        {{ nonblank("record->>'$.action'") }} as action,
+        {{ nonblank("record->>'$.occurred_at'") }} as occurred_at,
+        coalesce(
+            {{ nonblank("record->>'$.customer_id'") }},
+            {{ nonblank("record->>'$.anonymous_id'") }}
+        ) as distinct_id
+
+    from source
+
+),
+
+final as (
+
+    select
+        'shop_events' as source_system,                                         -- ①
+        load_id,
+        line_number,
+        file_path,
+        event_id as source_event_id,
+        case action when 'page_view' then '$pageview' else action end as source_event_name,  -- ②
+        distinct_id,                                                            -- ②
+        occurred_at as source_time,
+        {{ text_to_timestamp('occurred_at', 'Europe/Berlin') }} as event_at,    -- ③ shop clocks are Berlin time
+        case
+            when event_id is not null then {{ uuid_v5('backfill_shop_ev', 'event_id') }}  -- ④
+            else {{ uuid_v5('backfill_content', "'shop_events:' || cast(record as varchar)") }}
+        end as uuid,
+        json_object(                                                            -- ⑤
+            'amount', try_cast(record->>'$.amount' as decimal(12, 2)),
+            'currency', record->>'$.currency',
+            '$current_url', record->>'$.page_url'
+        ) as source_properties,
+        cast(null as json) as person_properties,
+        cast(null as varchar) as rejection_reason,
+        cast(null as varchar) as exclusion_reason,
+        record as source_record
+
+    from parsed
+
+)
+
+select * from final
