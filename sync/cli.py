@@ -25,7 +25,8 @@ from sync.warehouse import connect, open_warehouse
 
 app = typer.Typer(
     help="Land historical analytics exports in DuckDB and push the dbt `events` mart to PostHog.\n\n"
-    "The flow: `sync load mixpanel FILES...`, then `dbt build`, then `sync push --destination posthog`.",
+    "The flow: `sync load mixpanel FILES...` (or amplitude, segment, ga4, `table NAME`), then `dbt build`, "
+    "then `sync push --destination posthog`.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

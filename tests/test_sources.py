@@ -104,3 +104,20 @@ def test_the_shipped_csv_example_builds_through_its_template_model(warehouse, cl
     assert outcome_counts(warehouse, "shop_events") == {"events": 4, "rejected": 3, "excluded": 0, "duplicates": 1}
     # zone-less Berlin wall time (UTC+1 in January) arrives as UTC
     assert query(warehouse, "select timestamp from events where source_event_id = 'ord-1002'") == [("2024-01-06T17:00:00.000000Z",)]
+
+
+def test_load_table_takes_jsonl_and_parquet_too(warehouse, tmp_path, cli):
+    jsonl = tmp_path / "log.jsonl"
+    jsonl.write_text('{"ts": 1700000000, "who": "ü"}\nnot json\n{"ts": 1700000001, "who": "b"}\n', encoding="utf-8")
+    parquet = tmp_path / "log.parquet"
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"copy (select 1700000002 as ts, 'c' as who, [1, 2] as tags) to '{parquet}' (format parquet)")
+    con.close()
+    result = cli("load", "table", "app_log", str(jsonl), str(parquet))
+    assert result.exit_code == 0, result.output
+    assert "2 files landed" in result.output and "3 records, 1 bad lines" in result.output
+    rows = query(warehouse, "select line_number, record->>'who', record->'tags' from raw.app_log order by record->>'ts'")
+    assert [(n, who) for n, who, _ in rows] == [(1, "ü"), (3, "b"), (1, "c")]
+    assert json.loads(rows[2][2]) == [1, 2]
