@@ -39,6 +39,7 @@ select
     substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-5' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) as uuid,
     (['$pageview', 'Viewed Item', 'Added To Cart', 'Purchase', 'Signed Up', 'Searched'])[1 + i % 6] as event,
     'user-' || (i % 50000) as distinct_id,
+    false as distinct_id_is_anonymous,
     strftime(event_at, '%Y-%m-%dT%H:%M:%S.%fZ') as timestamp,
     json_object(
         '$browser', (['Chrome', 'Firefox', 'Safari'])[1 + i % 3],

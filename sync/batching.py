@@ -65,22 +65,28 @@ def joined(rows: list[Row]) -> bytes:
     return b",".join(row[PAYLOAD] for row in rows)
 
 
-def cut(rows: Iterable[Row], batch_size: int, split_by_day: bool) -> Iterator["Batch"]:
-    """Cut rows (already in send order) into batches of `batch_size` events, and also at
-    every change of UTC day if `split_by_day`. Sizes are checked later, by the worker."""
+def cut(
+    rows: Iterable[Row], batch_size: int, split_by_day: bool, max_bytes: int, envelope_bytes: int
+) -> Iterator[Batch]:
+    """Cut rows (already in send order) into batches of at most `batch_size` events whose
+    body (envelope + JSON + commas) stays within `max_bytes`, also ending a batch at every
+    change of UTC day if `split_by_day`. An event too big on its own is a batch of one; the
+    worker decides what to do with it."""
     batch: list[Row] = []
+    size = envelope_bytes
     day = None
     for row in rows:
+        extra = len(row[PAYLOAD]) + 1
+        if batch and (size + extra > max_bytes or (split_by_day and row[EVENT_US] // _DAY_US != day)):
+            yield Batch(batch)
+            batch, size = [], envelope_bytes
         if split_by_day:
-            row_day = row[EVENT_US] // _DAY_US
-            if batch and row_day != day:
-                yield Batch(batch)
-                batch = []
-            day = row_day
+            day = row[EVENT_US] // _DAY_US
         batch.append(row)
+        size += extra
         if len(batch) >= batch_size:
             yield Batch(batch)
-            batch = []
+            batch, size = [], envelope_bytes
     if batch:
         yield Batch(batch)
 

@@ -50,6 +50,12 @@ class Source(str, Enum):
 
 class DestinationName(str, Enum):
     posthog = "posthog"
+    segment = "segment"
+
+
+class Region(str, Enum):
+    us = "us"
+    eu = "eu"
 
 
 @contextmanager
@@ -126,12 +132,26 @@ class _RateColumn(ProgressColumn):
 @app.command("push")
 def push_command(
     destination: Annotated[DestinationName, typer.Option("--destination", "-d", help="Where to send events.")],
-    host: Annotated[Optional[str], typer.Option(help="PostHog host (default: $POSTHOG_HOST).", show_default=False)] = None,
+    host: Annotated[
+        Optional[str],
+        typer.Option(help="Destination URL (default: $POSTHOG_HOST, or $SEGMENT_HOST else Segment's US or --region host).", show_default=False),
+    ] = None,
     api_key: Annotated[
         Optional[str],
-        typer.Option(help="Project API key (default: $POSTHOG_API_KEY; prefer the variable).", show_default=False),
+        typer.Option(help="PostHog project API key (default: $POSTHOG_API_KEY; prefer the variable).", show_default=False),
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Events per request.")] = 1000,
+    write_key: Annotated[
+        Optional[str],
+        typer.Option(help="Segment write key (default: $SEGMENT_WRITE_KEY; prefer the variable).", show_default=False),
+    ] = None,
+    region: Annotated[Optional[Region], typer.Option(help="Segment region: us (api.segment.io) or eu (events.eu1.segmentapis.com).")] = None,
+    integrations: Annotated[
+        Optional[str],
+        typer.Option(help='Segment `integrations` object sent with every batch, e.g. \'{"All": false, "Mixpanel": true}\'.', show_default=False),
+    ] = None,
+    batch_size: Annotated[
+        Optional[int], typer.Option(min=1, help="Events per request (default 1000 for PostHog, 2500 for Segment; requests are also cut by size).", show_default=False)
+    ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight at once.")] = 4,
     max_events_per_second: Annotated[
         Optional[float], typer.Option(min=0.001, help="Cap on events sent per second (all requests together).")
@@ -159,7 +179,7 @@ def push_command(
     missing. Exits 0 only if every pending event was accepted.
     """
     with _one_line_errors():
-        target = _destination(destination, host, api_key)
+        target = _destination(destination, host, api_key, write_key, region, integrations)
         options = PushOptions(
             batch_size=batch_size,
             concurrency=concurrency,
@@ -197,7 +217,18 @@ def push_command(
             )
 
 
-def _destination(name: DestinationName, host: str | None, api_key: str | None):
+def _destination(
+    name: DestinationName,
+    host: str | None,
+    api_key: str | None,
+    write_key: str | None = None,
+    region: Region | None = None,
+    integrations: str | None = None,
+):
+    if name is DestinationName.segment:
+        return _segment(host, write_key, region, integrations)
+    if write_key or region or integrations:
+        raise UsageError("--write-key, --region and --integrations are for --destination segment")
     from sync.destinations.posthog import PostHog
 
     host = host or os.environ.get(PostHog.host_env)
@@ -209,6 +240,28 @@ def _destination(name: DestinationName, host: str | None, api_key: str | None):
     if not key:
         raise UsageError(f"no PostHog project API key: set ${PostHog.key_env} or pass --api-key")
     return PostHog(host, Secret(key))
+
+
+def _segment(host: str | None, write_key: str | None, region: Region | None, integrations: str | None):
+    from sync.destinations.segment import EU_HOST, US_HOST, Segment
+
+    if host and region:
+        raise UsageError("give either --host or --region, not both")
+    host = host or (EU_HOST if region is Region.eu else None) or os.environ.get(Segment.host_env) or US_HOST
+    if not host.startswith(("http://", "https://")):
+        raise UsageError(f"Segment host must start with http:// or https:// (got {host!r})")
+    key = write_key or os.environ.get(Segment.key_env)
+    if not key:
+        raise UsageError(f"no Segment write key: set ${Segment.key_env} or pass --write-key")
+    chosen = None
+    if integrations is not None:
+        try:
+            chosen = json.loads(integrations)
+        except ValueError as exc:
+            raise UsageError(f"--integrations is not valid JSON: {exc}") from None
+        if not isinstance(chosen, dict):
+            raise UsageError('--integrations must be a JSON object, e.g. \'{"All": false, "Mixpanel": true}\'')
+    return Segment(host, Secret(key), chosen)
 
 
 @app.command("status")

@@ -41,7 +41,7 @@ def warehouse_path(flag: str | None = None) -> Path:
 
 @dataclass(frozen=True)
 class PushOptions:
-    batch_size: int = 1000
+    batch_size: int | None = None      # None: the destination's default
     concurrency: int = 4
     max_retry_seconds: float = 600.0
     timeout_seconds: float = 30.0

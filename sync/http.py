@@ -135,7 +135,7 @@ class Sender:
                 return Answer(status or 0, text, attempt)
             if decision.action == "stop":
                 raise DestinationError(
-                    f"{url} answered {status}: the key in ${self.key_env} (or --api-key) was refused; "
+                    f"{url} answered {status}: the key in ${self.key_env} (or the key flag) was refused; "
                     "check it and the host, then rerun"
                 )
             if status == 429 and retry_after is not None:

@@ -1,8 +1,12 @@
-"""A PostHog-compatible capture endpoint on 127.0.0.1, for the demo, the tests and benchmarks.
+"""A PostHog- and Segment-compatible endpoint on 127.0.0.1, for the demo, the tests and benchmarks.
 
 It answers `POST /batch/` the way PostHog's capture service does (shared/REFERENCE.md):
 gzip bodies, 401 for a wrong `api_key`, 400 for an empty batch or an event without a name
-or distinct_id, 200 `{"status": 1}` otherwise. Tests can script faults: a queue of answers
+or distinct_id, 200 `{"status": 1}` otherwise. It answers `POST /v1/batch` the way Segment's
+Tracking API does: HTTP Basic auth with the write key (401 otherwise), 400 for a body over
+500 KB or a message over 32 KB, and 200 for the rest, where a batch of more than 2,500
+messages, or a message with no userId/anonymousId (or a track with no event), is silently
+dropped; every such limit breach is also noted in `violations` for tests to check. Tests can script faults: a queue of answers
 to give before the normal one (a status code, optional headers, or "reset" to drop the
 connection), uuids to refuse with 400, and added latency.
 
@@ -12,6 +16,7 @@ Run it alone: `python -m sync.local_capture --port 8000 --api-key phc_demo --out
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import json
 import socket
@@ -49,6 +54,9 @@ class CaptureState:
         self.outage_after: int | None = None   # answer 503 once this many requests were accepted
         self.accepted_requests = 0
         self.received_events = 0
+        self.write_key = api_key               # Segment: the Basic-auth user name it accepts
+        self.violations: list[str] = []        # Segment limits broken by a client
+        self.dropped: list[dict[str, Any]] = []  # Segment: messages answered 200 but not kept
 
     def script(self, *faults: Fault | int | str) -> None:
         with self.lock:
@@ -128,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         if state.latency_seconds:
             time.sleep(state.latency_seconds)
-        if self.path.rstrip("/") not in ("/batch", "/capture"):
+        if self.path.rstrip("/") not in ("/batch", "/capture", "/v1/batch", "/v1/import"):
             self._answer(404, '{"error":"not found"}')
             return
         fault = state.next_fault()
@@ -140,6 +148,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.close()
                 return
             self._answer(int(fault.status), fault.body, fault.headers)
+            return
+        if self.path.startswith("/v1/"):
+            status, body, events, details = self._check_segment(raw)
+            state.log(status, len(events), **details)
+            if status == 200:
+                state.accept(events)
+            self._answer(status, body)
             return
         gzipped = raw[:2] == b"\x1f\x8b"
         status, body, events, historical = self._check(raw)
@@ -169,6 +184,45 @@ class _Handler(BaseHTTPRequestHandler):
             if problem:
                 return 400, json.dumps({"type": "validation_error", "detail": problem}), [], historical
         return 200, '{"status":1}', batch, historical
+
+
+    def _check_segment(self, raw: bytes) -> tuple[int, str, list[dict[str, Any]], dict[str, Any]]:
+        state = self.server.state
+        expected = "Basic " + base64.b64encode(f"{state.write_key}:".encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            return 401, '{"error":"invalid write key"}', [], {}
+        if len(raw) > 500_000:
+            with state.lock:
+                state.violations.append(f"request of {len(raw)} bytes")
+            return 400, '{"error":"request too large"}', [], {}
+        try:
+            payload = orjson.loads(raw)
+        except ValueError:
+            return 400, '{"error":"invalid JSON"}', [], {}
+        batch = payload.get("batch") if isinstance(payload, dict) else None
+        if not isinstance(batch, list):
+            return 400, '{"error":"no batch"}', [], {}
+        details = {"integrations": payload.get("integrations"), "content_type": self.headers.get("Content-Type")}
+        for message in batch:
+            size = len(orjson.dumps(message))
+            if size > 32_000:
+                with state.lock:
+                    state.violations.append(f"message of {size} bytes")
+                return 400, '{"error":"message too large"}', [], details
+            if isinstance(message, dict) and message.get("messageId") in state.refuse_uuids:
+                return 400, json.dumps({"error": f"message {message.get('messageId')} refused"}), [], details
+        if len(batch) > 2_500:
+            with state.lock:
+                state.violations.append(f"batch of {len(batch)} messages")
+                state.dropped.extend(batch)
+            return 200, '{"success":true}', [], details
+        kept = []
+        for message in batch:
+            usable = isinstance(message, dict) and (message.get("userId") or message.get("anonymousId")) and (
+                message.get("type") != "track" or message.get("event")
+            )
+            (kept if usable else state.dropped).append(message)
+        return 200, '{"success":true}', kept, details
 
 
 class CaptureServer(ThreadingHTTPServer):

@@ -217,7 +217,7 @@ class Worker:
         for row in batch.rows:
             if len(row[PAYLOAD]) > limit:
                 outcome.failures.append(
-                    Failure(row[UUID], None, "event_too_large", f"{len(row[PAYLOAD])} bytes exceeds {limit}")
+                    Failure(row[UUID], None, self.destination.too_large_reason, f"{len(row[PAYLOAD])} bytes exceeds {limit}")
                 )
             else:
                 sendable.append(row)
@@ -338,7 +338,8 @@ def push(
     try:
         with _graceful_sigint(stop):
             rows = _rows(reader, rows_sql(destination.payload_sql, selection), selection.run_params(), windows)
-            for batch in cut(rows, options.batch_size, options.split_by_day):
+            batch_size = min(options.batch_size or destination.default_batch_size, destination.max_events)
+            for batch in cut(rows, batch_size, options.split_by_day, destination.max_body_bytes, destination.envelope_bytes()):
                 while len(in_flight) >= options.concurrency and not errors and not stop():
                     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     in_flight.difference_update(done)

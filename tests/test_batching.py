@@ -50,9 +50,9 @@ def test_cut_by_count_and_by_utc_day():
     stream = [(f"u{i}", micros(at(day, hour)), b"{}") for i, (day, hour) in enumerate(
         [(1, 0), (1, 1), (1, 23), (2, 0), (2, 1), (2, 2), (2, 3), (3, 0)]
     )]
-    by_count = [[r[UUID] for r in b.rows] for b in cut(stream, 3, split_by_day=False)]
+    by_count = [[r[UUID] for r in b.rows] for b in cut(stream, 3, False, 10**6, 0)]
     assert by_count == [["u0", "u1", "u2"], ["u3", "u4", "u5"], ["u6", "u7"]]
-    by_day = [[r[UUID] for r in b.rows] for b in cut(stream, 3, split_by_day=True)]
+    by_day = [[r[UUID] for r in b.rows] for b in cut(stream, 3, True, 10**6, 0)]
     assert by_day == [["u0", "u1", "u2"], ["u3", "u4", "u5"], ["u6"], ["u7"]]
 
 
@@ -61,9 +61,16 @@ def test_a_batch_joins_its_events_json_and_measures_it_in_utf8_bytes():
     stream = [
         (f"u{i}", micros(datetime(2020, 10, 13, 17, 48, 31 + i)), p.encode()) for i, p in enumerate(payloads)
     ]
-    (batch,) = cut(stream, 10, split_by_day=False)
+    (batch,) = cut(stream, 10, False, 10**6, 0)
     assert batch.payloads.decode() == ",".join(payloads)
     assert batch.uuids == "u0,u1,u2"
     assert batch.body_bytes == len(",".join(payloads).encode()) > len(",".join(payloads))
     assert batch.largest_event_bytes == len(payloads[0].encode())
     assert (batch.first_event_at, batch.last_event_at) == (datetime(2020, 10, 13, 17, 48, 31), datetime(2020, 10, 13, 17, 48, 33))
+
+
+def test_cut_by_bytes_keeps_each_body_within_the_limit():
+    stream = [(f"u{i}", 0, b"x" * size) for i, size in enumerate([10, 10, 10, 30, 10, 60])]
+    batches = [[r[UUID] for r in b.rows] for b in cut(stream, 100, False, max_bytes=40, envelope_bytes=5)]
+    # 5 + (10+1)*3 = 38 fits; +31 would not; 5 + 31 = 36 fits, +11 would not; 60 alone is too big
+    assert batches == [["u0", "u1", "u2"], ["u3"], ["u4"], ["u5"]]

@@ -215,7 +215,7 @@ def add_events(warehouse, n: int, load_id: int = 2) -> None:
         """
         insert into main.events
         select
-            cast(uuid() as varchar), 'Synthetic', 'user-' || (i % 7),
+            cast(uuid() as varchar), 'Synthetic', 'user-' || (i % 7), i % 2 = 0,
             strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
             cast(json_object('i', i, 'source_system', 'mixpanel') as json),
             timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Synthetic', ?, i

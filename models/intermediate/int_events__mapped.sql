@@ -103,6 +103,7 @@ final as (
         valid_events.uuid,
         coalesce(nullif(trim(event_name_mappings.event), ''), valid_events.source_event_name) as event,
         valid_events.distinct_id,
+        valid_events.distinct_id_is_anonymous,
         {{ to_iso8601_utc('valid_events.event_at') }} as timestamp,
         cast(regrouped_properties.properties as json) as properties,
         valid_events.event_at,

@@ -29,6 +29,7 @@ unioned as (
         source_event_id,
         source_event_name,
         distinct_id,
+        distinct_id_is_anonymous,
         source_time,
         event_at,
         source_properties,

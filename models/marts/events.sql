@@ -31,6 +31,7 @@ final as (
         uuid,
         event,
         distinct_id,
+        distinct_id_is_anonymous,
         timestamp,
         properties,
         event_at,

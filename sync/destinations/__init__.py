@@ -11,6 +11,9 @@ class Destination(Protocol):
     url: str
     max_body_bytes: int       # limit on one request's JSON, before compression
     max_event_bytes: int      # limit on one event's JSON
+    max_events: int           # limit on events per request
+    default_batch_size: int   # events per request unless --batch-size says otherwise
+    too_large_reason: str     # failed_events.reason for an event over max_event_bytes
     payload_sql: str          # DuckDB expression over the `events` mart giving one event's JSON
 
     def body(self, events: bytes) -> bytes: ...  # events: UTF-8 JSON objects joined by commas

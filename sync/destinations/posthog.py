@@ -29,6 +29,9 @@ class PostHog:
     host_env = "POSTHOG_HOST"
     max_body_bytes = MAX_BODY_BYTES
     max_event_bytes = MAX_EVENT_BYTES
+    max_events = 1_000_000      # no documented cap on events per batch; the body limit applies
+    default_batch_size = 1000
+    too_large_reason = "event_too_large"
     payload_sql = PAYLOAD_SQL
 
     def __init__(self, host: str, api_key: Secret, gzip_level: int = 1) -> None:

@@ -35,6 +35,7 @@ parsed as (
             {{ nonblank("record->>'$.user_id'") }},
             {{ nonblank("record->>'$.device_id'") }}
         ) as distinct_id,
+        {{ nonblank("record->>'$.user_id'") }} is null as distinct_id_is_anonymous,
         coalesce(
             {{ nonblank("record->>'$.event_time'") }},
             {{ nonblank("record->>'$.client_event_time'") }},
@@ -67,6 +68,7 @@ final as (
         source_event_id,
         source_event_name,
         distinct_id,
+        distinct_id_is_anonymous,
         source_time,
         event_at,
         json_merge_patch(

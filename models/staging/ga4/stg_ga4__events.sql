@@ -30,6 +30,7 @@ parsed as (
             {{ nonblank("record->>'$.user_id'") }},
             {{ nonblank("record->>'$.user_pseudo_id'") }}
         ) as distinct_id,
+        {{ nonblank("record->>'$.user_id'") }} is null as distinct_id_is_anonymous,
         {{ nonblank("record->>'$.event_timestamp'") }} as source_time,
         {{ ga4_params_to_json("record->'$.event_params'") }} as source_properties,
         case
@@ -58,6 +59,7 @@ final as (
         cast(null as varchar) as source_event_id,
         source_event_name,
         distinct_id,
+        distinct_id_is_anonymous,
         source_time,
         {{ epoch_to_timestamp('source_time', 'us') }} as event_at,
         source_properties,

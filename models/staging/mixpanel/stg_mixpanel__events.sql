@@ -1,6 +1,7 @@
 {#
   One row per raw Mixpanel record, parsed. Rules follow PostHog's own Mixpanel importer:
-  - distinct_id: properties.distinct_id, else $user_id, else $device_id (blank counts as missing)
+  - distinct_id: properties.distinct_id, else $user_id, else $device_id (blank counts as missing);
+    anonymous when it is only a device id ($device_id, or a distinct_id starting with `$device:`)
   - time: epoch seconds, or milliseconds above 10^10; read in var('mixpanel_project_timezone')
   - uuid: UUIDv5(namespace 'posthog_mixpanel', $insert_id); without $insert_id, the same
     function over the record's content, so copies collapse and reruns agree.
@@ -32,6 +33,8 @@ parsed as (
             {{ nonblank("record->>'$.properties.\"$user_id\"'") }},
             {{ nonblank("record->>'$.properties.\"$device_id\"'") }}
         ) as distinct_id,
+        {{ nonblank("record->>'$.properties.distinct_id'") }} as property_distinct_id,
+        {{ nonblank("record->>'$.properties.\"$user_id\"'") }} as user_id,
         record->>'$.properties.time' as source_time
 
     from source
@@ -48,6 +51,10 @@ final as (
         insert_id as source_event_id,
         source_event_name,
         distinct_id,
+        coalesce(
+            user_id is null and (property_distinct_id is null or starts_with(property_distinct_id, '$device:')),
+            true
+        ) as distinct_id_is_anonymous,
         source_time,
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
         source_properties,

@@ -33,6 +33,7 @@ parsed as (
             {{ nonblank("record->>'$.userId'") }},
             {{ nonblank("record->>'$.anonymousId'") }}
         ) as distinct_id,
+        {{ nonblank("record->>'$.userId'") }} is null as distinct_id_is_anonymous,
         coalesce(
             {{ nonblank("record->>'$.timestamp'") }},
             {{ nonblank("record->>'$.originalTimestamp'") }},
@@ -71,6 +72,7 @@ final as (
             else message_type
         end as source_event_name,
         distinct_id,
+        distinct_id_is_anonymous,
         source_time,
         event_at,
         case message_type

@@ -5,6 +5,8 @@
 
   ① source_system: the NAME given to `sync load table NAME` (it is also raw.NAME).
   ② source_event_name and distinct_id: text; blank counts as missing (→ rejected).
+     distinct_id_is_anonymous: true when the id is only a device/anonymous id (Segment
+     then gets it as anonymousId instead of userId).
   ③ event_at: a UTC timestamp; pick the macro for your format:
        epoch_to_timestamp(x, 's' | 'ms' | 'us')   epoch numbers
        text_to_timestamp(x)                      ISO 8601; zone-less text read as UTC
@@ -37,7 +39,8 @@ parsed as (
         coalesce(
             {{ nonblank("record->>'$.customer_id'") }},
             {{ nonblank("record->>'$.anonymous_id'") }}
-        ) as distinct_id
+        ) as distinct_id,
+        {{ nonblank("record->>'$.customer_id'") }} is null as distinct_id_is_anonymous
 
     from source
 
@@ -53,6 +56,7 @@ final as (
         event_id as source_event_id,
         case action when 'page_view' then '$pageview' else action end as source_event_name,  -- ②
         distinct_id,                                                            -- ②
+        distinct_id_is_anonymous,                                               -- ② true: not a known user
         occurred_at as source_time,
         {{ text_to_timestamp('occurred_at', 'Europe/Berlin') }} as event_at,    -- ③ shop clocks are Berlin time
         case

@@ -1,0 +1,59 @@
+"""Segment's HTTP Tracking API `/v1/batch` (see shared/REFERENCE.md: Segment)."""
+
+from __future__ import annotations
+
+import orjson
+
+from sync.config import Secret
+
+US_HOST = "https://api.segment.io"
+EU_HOST = "https://events.eu1.segmentapis.com"
+
+MAX_BODY_BYTES = 500_000      # Segment: a request is at most 500 KB (oversize → 400)
+MAX_EVENT_BYTES = 32_000      # Segment: a message is at most 32 KB (oversize → 400)
+MAX_EVENTS = 2_500            # Segment: more messages in one batch → 200, and the batch is dropped
+
+# One message per event, built by DuckDB from the mart. `$pageview` becomes a `page` message,
+# everything else a `track`. A distinct_id that is only an anonymous/device id goes in
+# `anonymousId`, any other in `userId`. messageId = the event's uuid, so a resend is
+# deduplicated by Segment; the archived sentAt/messageId/projectId never reach the mart.
+PAYLOAD_SQL = (
+    """'{"type":' || case when e.event = '$pageview' then '"page"' else '"track"' end"""
+    """ || case when e.distinct_id_is_anonymous then ',"anonymousId":' else ',"userId":' end || to_json(e.distinct_id)"""
+    """ || case when e.event = '$pageview' then '' else ',"event":' || to_json(e.event) end"""
+    """ || ',"properties":' || cast(e.properties as varchar)"""
+    """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""
+)
+
+
+class Segment:
+    name = "segment"
+    key_env = "SEGMENT_WRITE_KEY"
+    host_env = "SEGMENT_HOST"
+    max_body_bytes = MAX_BODY_BYTES
+    max_event_bytes = MAX_EVENT_BYTES
+    max_events = MAX_EVENTS
+    default_batch_size = MAX_EVENTS   # requests are cut at 500 KB first, in practice
+    too_large_reason = "message_too_large"
+    payload_sql = PAYLOAD_SQL
+
+    def __init__(self, host: str, write_key: Secret, integrations: dict | None = None) -> None:
+        self.host = host.rstrip("/")
+        self.url = f"{self.host}/v1/batch"
+        self._write_key = write_key
+        self._prefix = b'{"batch":['
+        self._suffix = b"]" + (b',"integrations":' + orjson.dumps(integrations) if integrations is not None else b"") + b"}"
+
+    def envelope_bytes(self) -> int:
+        return len(self._prefix) + len(self._suffix)
+
+    def body(self, events: bytes) -> bytes:
+        """`events`: the messages' JSON joined by commas. Sent uncompressed, as Segment documents."""
+        return self._prefix + events + self._suffix
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json"}
+
+    def auth(self) -> tuple[str, str]:
+        """HTTP Basic: the write key as user name, an empty password."""
+        return (self._write_key.reveal(), "")

@@ -1,0 +1,109 @@
+"""`sync push --destination segment` over real HTTP to a Segment-compatible endpoint."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from conftest import API_KEY, query
+from source_exports import amplitude_zip, ga4_exports, segment_archive
+
+
+def segment_env(server, key: str = API_KEY) -> dict[str, str]:
+    return {"SEGMENT_HOST": server.url, "SEGMENT_WRITE_KEY": key}
+
+
+def mixed_warehouse(tmp_path, cli, dbt) -> None:
+    ndjson, parquet = ga4_exports(tmp_path)
+    for source, paths in [("amplitude", [amplitude_zip(tmp_path)]), ("segment", [segment_archive(tmp_path)]),
+                          ("ga4", [ndjson, parquet])]:
+        assert cli("load", source, *map(str, paths)).exit_code == 0
+    dbt("build")
+
+
+def test_segment_gets_every_event_once_as_track_or_page_within_its_limits(warehouse, tmp_path, cli, dbt, capture):
+    mixed_warehouse(tmp_path, cli, dbt)
+    result = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture))
+    assert result.exit_code == 0, result.output
+    state = capture.state
+    mart = {row[0]: row for row in query(warehouse, "select uuid, event, distinct_id, distinct_id_is_anonymous, timestamp from events")}
+    assert sorted(m["messageId"] for m in state.events) == sorted(mart)  # each event once, messageId = uuid
+    assert state.violations == [] and state.dropped == []
+    for message in state.events:
+        uuid, event, distinct_id, anonymous, timestamp = mart[message["messageId"]]
+        assert message["timestamp"] == timestamp
+        assert message[("anonymousId" if anonymous else "userId")] == distinct_id
+        assert ("userId" in message) != ("anonymousId" in message)
+        if event == "$pageview":
+            assert message["type"] == "page" and "event" not in message
+        else:
+            assert message["type"] == "track" and message["event"] == event
+        assert not {"sentAt", "projectId", "receivedAt"} & set(message)
+    # a Segment page view replayed from the archive: anonymous, with its url
+    (page,) = [m for m in state.events if m["type"] == "page" and m["properties"]["source_system"] == "segment"]
+    assert page["anonymousId"] == "anon-2" and page["properties"]["$current_url"] == "https://shop.example/ü"
+    assert all(r["integrations"] is None and r["content_type"] == "application/json" for r in state.requests)
+
+    again = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture))
+    assert again.exit_code == 0 and "nothing pending" in again.output
+    assert len(state.events) == len(mart)
+
+
+def test_messageids_are_stable_across_a_rebuild_and_a_resend(warehouse, tmp_path, cli, dbt, capture):
+    mixed_warehouse(tmp_path, cli, dbt)
+    assert cli("push", "-d", "segment", "--no-progress", env=segment_env(capture)).exit_code == 0
+    first = sorted(json.dumps(m, sort_keys=True) for m in capture.state.events)
+    dbt("build", "--full-refresh")
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from sync.deliveries where destination = 'segment'; delete from sync.watermarks where destination = 'segment'")
+    con.close()
+    capture.state.events.clear()
+    assert cli("push", "-d", "segment", "--no-progress", env=segment_env(capture)).exit_code == 0
+    assert sorted(json.dumps(m, sort_keys=True) for m in capture.state.events) == first  # byte-for-byte the same messages
+
+
+def test_integrations_object_is_sent_with_every_batch(warehouse, tmp_path, cli, dbt, capture):
+    mixed_warehouse(tmp_path, cli, dbt)
+    result = cli("push", "-d", "segment", "--batch-size", "3", "--integrations", '{"All": false, "Mixpanel": true}',
+                 "--no-progress", env=segment_env(capture))
+    assert result.exit_code == 0, result.output
+    assert len(capture.state.requests) >= 4
+    assert all(r["integrations"] == {"All": False, "Mixpanel": True} for r in capture.state.requests)
+    bad = cli("push", "-d", "segment", "--integrations", "[1]", "--no-progress", env=segment_env(capture))
+    assert bad.exit_code == 2 and "must be a JSON object" in bad.output
+
+
+def test_requests_stay_under_500kb_and_2500_messages_and_big_messages_fail(small_warehouse, capture, cli):
+    warehouse = small_warehouse
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        """
+        insert into main.events
+        select cast(uuid() as varchar), 'Viewed', 'user-' || (i % 7), false,
+            strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
+            cast(json_object('i', i, 'pad', repeat('é', 100)) as json),
+            timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Viewed', 2, i
+        from range(6000) as t(i)
+        """
+    )
+    con.execute("update main.events set properties = json_object('blob', repeat('x', 40000)) where event = 'Signed Up'")
+    (big,) = con.execute("select uuid from main.events where event = 'Signed Up'").fetchone()
+    con.close()
+    result = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture))
+    assert result.exit_code == 1, result.output
+    assert "6005 events delivered" in result.output and "1 failed" in result.output
+    assert capture.state.violations == []
+    sizes = query(warehouse, "select body_bytes, events from sync.batches where destination = 'segment'")
+    assert len(sizes) > 6000 * 250 // 500_000 and all(b <= 500_000 and n <= 2500 for b, n in sizes)
+    assert query(warehouse, "select uuid, reason from sync.failed_events") == [(big, "message_too_large")]
+    assert big not in {m["messageId"] for m in capture.state.events}
+
+
+def test_wrong_write_key_stops_at_once_naming_the_variable(warehouse, tmp_path, cli, dbt, capture):
+    mixed_warehouse(tmp_path, cli, dbt)
+    secret = "wk_wrong_do_not_print"
+    result = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture, secret))
+    assert result.exit_code == 1 and "$SEGMENT_WRITE_KEY" in result.output and secret not in result.output
+    assert [r["status"] for r in capture.state.requests] == [401]  # not retried
+    assert query(warehouse, "select count(*) from sync.deliveries") == [(0,)]
