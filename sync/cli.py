@@ -169,6 +169,12 @@ def push_command(
         float, typer.Option(min=0, help="Give up on one request after retrying this long; state is saved.")
     ] = 600.0,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for one answer.")] = 30.0,
+    persons: Annotated[
+        bool, typer.Option("--persons", help="Send the `persons` mart as identify calls instead of events (own watermark and ledger).")
+    ] = False,
+    set_once: Annotated[
+        bool, typer.Option("--set-once/--set", help="PostHog persons: $set_once (safe for history) or $set (overwrites).")
+    ] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -189,6 +195,8 @@ def push_command(
             max_requests_per_minute=max_requests_per_minute,
             split_by_day=split_by_day,
             retry_failed=retry_failed,
+            persons=persons,
+            set_once=set_once,
         )
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
@@ -201,18 +209,19 @@ def push_command(
                 on_start=lambda total: bar.update(task, total=total),
                 on_progress=lambda n: bar.advance(task, n),
             )
+        noun, mart = ("persons", "persons mart") if persons else ("events", "mart")
         if summary.pending == 0:
-            what = "no refused events to retry" if retry_failed else "nothing pending, every event in the mart was already delivered"
-            out.print(f"{destination.value}: {what}", highlight=False)
+            what = f"no refused {noun} to retry" if retry_failed else f"nothing pending, every {noun[:-1] if not persons else 'person'} in the {mart} was already delivered"
+            out.print(f"{summary.destination}: {what}", highlight=False)
             return
         out.print(
-            f"{destination.value}: {summary.delivered} events delivered in {summary.batches} requests, "
+            f"{summary.destination}: {summary.delivered} {noun} delivered in {summary.batches} requests, "
             f"{summary.failed} failed, {summary.pending - summary.delivered - summary.failed} left pending",
             highlight=False,
         )
         if summary.failed:
             raise SyncError(
-                f"{summary.failed} events were refused by {destination.value}; see "
+                f"{summary.failed} {noun} were refused by {destination.value}; see "
                 f"`select * from sync.failed_events where run_id = '{summary.run_id}'`"
             )
 

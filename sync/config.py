@@ -49,3 +49,5 @@ class PushOptions:
     max_requests_per_minute: float | None = None
     split_by_day: bool = False
     retry_failed: bool = False
+    persons: bool = False              # push the persons mart (identify) instead of events
+    set_once: bool = True              # PostHog persons: $set_once (default) or $set

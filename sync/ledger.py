@@ -35,10 +35,11 @@ class Selection:
     """Which events a push run takes: new ones past the watermark, or (retry_failed) the
     ones the destination refused before and has not accepted since."""
 
-    destination: str
+    destination: str           # the ledger's name for the stream: "posthog", or "posthog:persons"
     loaded_through: int
     scope: int
     retry_failed: bool = False
+    table: str = "main.events"  # the mart the stream reads: main.events, or main.persons
 
     def params(self) -> dict:
         """Parameters of `pending_sql`."""
@@ -64,7 +65,7 @@ def pending_sql(select_list: str, selection: Selection) -> str:
         condition = f"exists ({_FAILED})"
     else:
         condition = f"e.load_id > $loaded_through and e.load_id <= $scope and not exists ({_FAILED})"
-    return f"select {select_list} from main.events as e where {condition} and not exists ({_DELIVERED})"
+    return f"select {select_list} from {selection.table} as e where {condition} and not exists ({_DELIVERED})"
 
 
 def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection) -> None:
@@ -77,7 +78,7 @@ def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection
     cursor.execute(
         f"""
         create or replace temp table run_excluded as
-        select e.uuid from main.events as e
+        select e.uuid from {selection.table} as e
         where e.load_id > $loaded_through and e.load_id <= $scope
           and (exists ({_DELIVERED}) or exists ({_FAILED}))
         """,
@@ -90,7 +91,7 @@ def run_pending_sql(select_list: str, selection: Selection) -> str:
     if selection.retry_failed:
         return pending_sql(select_list, selection)
     return f"""
-        select {select_list} from main.events as e
+        select {select_list} from {selection.table} as e
         where e.load_id > $loaded_through and e.load_id <= $scope
           and not exists (select 1 from run_excluded as x where x.uuid = e.uuid)
     """
@@ -121,13 +122,24 @@ def pending_windows(
     return windows
 
 
-def max_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("select coalesce(max(load_id), 0) from main.events").fetchone()[0]
+PERSONS_SUFFIX = ":persons"
+# Persons with nothing known about them are not worth an identify call.
+PERSONS_TABLE = "(select * from main.persons where cast(properties as varchar) <> '{}')"
+
+
+def stream_table(destination: str) -> str:
+    """The mart a ledger stream reads: "posthog:persons" reads main.persons, others main.events."""
+    return PERSONS_TABLE if destination.endswith(PERSONS_SUFFIX) else "main.events"
+
+
+def max_load_id(con: duckdb.DuckDBPyConnection, table: str = "main.events") -> int:
+    return con.execute(f"select coalesce(max(load_id), 0) from {table}").fetchone()[0]
 
 
 def count_pending(con: duckdb.DuckDBPyConnection, destination: str) -> int:
     mark = watermark(con, destination)
-    selection = Selection(destination, mark.loaded_through_load_id, max_load_id(con))
+    table = stream_table(destination)
+    selection = Selection(destination, mark.loaded_through_load_id, max_load_id(con, table), table=table)
     return con.execute(pending_sql("count(*)", selection), selection.params()).fetchone()[0]
 
 

@@ -35,7 +35,7 @@ from sync.destinations import Destination
 from sync.errors import Interrupted, SyncError
 from sync.http import Sender
 from sync.ratelimit import Limits
-from sync.warehouse import require_events_mart, utcnow
+from sync.warehouse import require_mart, utcnow
 
 FETCH_ROWS = 1000            # rows per fetchmany: the fastest size measured
 WINDOW_EVENTS = 50_000      # events sorted at a time: bounds memory whatever the mart's size
@@ -270,25 +270,32 @@ def push(
 ) -> RunSummary:
     """Deliver every pending event; returns the run's summary or raises a SyncError
     (after recording the run's outcome and the state reached)."""
-    require_events_mart(con)
+    if options.persons:
+        # persons are a stream of their own: own watermark, deliveries and runs
+        stream, table = destination.name + ledger.PERSONS_SUFFIX, ledger.PERSONS_TABLE
+        payload_sql = destination.persons_payload_sql(set_once=options.set_once)
+        require_mart(con, "persons")
+    else:
+        stream, table, payload_sql = destination.name, "main.events", destination.payload_sql
+        require_mart(con, "events")
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
-    mark = ledger.watermark(con, destination.name)
-    scope = ledger.max_load_id(con)
-    selection = ledger.Selection(destination.name, mark.loaded_through_load_id, scope, options.retry_failed)
+    mark = ledger.watermark(con, stream)
+    scope = ledger.max_load_id(con, table)
+    selection = ledger.Selection(stream, mark.loaded_through_load_id, scope, options.retry_failed, table)
     reader = con.cursor()
     ledger.freeze_run_selection(reader, selection)
     windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)
     pending = sum(events for _, _, events in windows)
 
-    run = RunSummary(run_id=uuidlib.uuid4().hex, destination=destination.name, pending=pending)
+    run = RunSummary(run_id=uuidlib.uuid4().hex, destination=stream, pending=pending)
     if pending == 0:
         # Nothing to send: no run is recorded, the ledger only holds runs that did something.
         if not options.retry_failed and scope > mark.loaded_through_load_id:
-            ledger.advance_watermark(con, destination.name, scope)
+            ledger.advance_watermark(con, stream, scope)
         run.outcome = "nothing_pending"
         reader.close()
         return run
-    ledger.start_run(con, run.run_id, destination.name, pending)
+    ledger.start_run(con, run.run_id, stream, pending)
     if on_start:
         on_start(pending)
 
@@ -312,7 +319,7 @@ def push(
     in_flight: set[Future[Outcome]] = set()
     errors: list[BaseException] = []
 
-    writer = LedgerWriter(con, destination.name, run, options.concurrency, on_progress)
+    writer = LedgerWriter(con, stream, run, options.concurrency, on_progress)
 
     def collect(futures: set[Future[Outcome]]) -> None:
         outcomes = []
@@ -337,7 +344,7 @@ def push(
 
     try:
         with _graceful_sigint(stop):
-            rows = _rows(reader, rows_sql(destination.payload_sql, selection), selection.run_params(), windows)
+            rows = _rows(reader, rows_sql(payload_sql, selection), selection.run_params(), windows)
             batch_size = min(options.batch_size or destination.default_batch_size, destination.max_events)
             for batch in cut(rows, batch_size, options.split_by_day, destination.max_body_bytes, destination.envelope_bytes()):
                 while len(in_flight) >= options.concurrency and not errors and not stop():
@@ -358,7 +365,7 @@ def push(
             raise Interrupted("interrupted")
         if not options.retry_failed:
             # The stream is drained: every event up to `scope` is delivered or failed.
-            ledger.advance_watermark(con, destination.name, scope)
+            ledger.advance_watermark(con, stream, scope)
         run.outcome = "completed" if run.failed == 0 else "completed_with_failures"
         if run.failed:
             run.message = f"{run.failed} events refused by {destination.name}; see sync.failed_events"

@@ -165,6 +165,6 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> b
     return bool(row and row[0])
 
 
-def require_events_mart(con: duckdb.DuckDBPyConnection) -> None:
-    if not relation_exists(con, "main", "events"):
-        raise WarehouseError("the warehouse has no `events` mart yet: run `dbt build` first")
+def require_mart(con: duckdb.DuckDBPyConnection, name: str = "events") -> None:
+    if not relation_exists(con, "main", name):
+        raise WarehouseError(f"the warehouse has no `{name}` mart yet: run `dbt build` first")

@@ -16,6 +16,8 @@ class Destination(Protocol):
     too_large_reason: str     # failed_events.reason for an event over max_event_bytes
     payload_sql: str          # DuckDB expression over the `events` mart giving one event's JSON
 
+    def persons_payload_sql(self, set_once: bool = True) -> str: ...  # the same over the `persons` mart
+
     def body(self, events: bytes) -> bytes: ...  # events: UTF-8 JSON objects joined by commas
 
     def headers(self) -> dict[str, str]: ...

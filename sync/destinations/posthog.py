@@ -40,6 +40,17 @@ class PostHog:
         self._prefix = b'{"api_key":' + orjson.dumps(api_key.reveal()) + b',"historical_migration":true,"batch":['
         self.gzip_level = gzip_level
 
+    @staticmethod
+    def persons_payload_sql(set_once: bool = True) -> str:
+        """One `$identify` event per row of the persons mart. `$set_once` by default: PostHog
+        applies `$set` in ingestion order, so a historical value could overwrite today's."""
+        key = "$set_once" if set_once else "$set"
+        return (
+            """'{"uuid":' || to_json(e.uuid) || ',"event":"$identify","distinct_id":' || to_json(e.distinct_id)"""
+            """ || ',"timestamp":' || to_json(e.timestamp)"""
+            f""" || ',"properties":{{"{key}":' || cast(e.properties as varchar) || '}}}}'"""
+        )
+
     def envelope_bytes(self) -> int:
         return len(self._prefix) + 2
 

@@ -44,6 +44,16 @@ class Segment:
         self._prefix = b'{"batch":['
         self._suffix = b"]" + (b',"integrations":' + orjson.dumps(integrations) if integrations is not None else b"") + b"}"
 
+    @staticmethod
+    def persons_payload_sql(set_once: bool = True) -> str:  # noqa: ARG004 - Segment has no set-once
+        """One `identify` message per row of the persons mart, traits = its properties."""
+        return (
+            """'{"type":"identify"'"""
+            """ || case when e.distinct_id_is_anonymous then ',"anonymousId":' else ',"userId":' end || to_json(e.distinct_id)"""
+            """ || ',"traits":' || cast(e.properties as varchar)"""
+            """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""
+        )
+
     def envelope_bytes(self) -> int:
         return len(self._prefix) + len(self._suffix)
 

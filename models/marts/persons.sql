@@ -1,0 +1,95 @@
+{#
+  One row per distinct_id seen in any usable record (events, and records excluded on purpose
+  such as Segment identify), with its latest known person properties:
+  - properties: every key from Amplitude user_properties, Segment identify traits (or a
+    message's context.traits), GA4 user_properties; for each key the value from the most
+    recent record (by event time, then load and line) wins;
+  - first_seen_at / last_seen_at over all of the person's records;
+  - uuid: UUIDv5 of distinct_id and properties, so a person is sent again only when what we
+    know about them changed; load_id: the newest load that contributed (the push watermark).
+  Extend it in SQL: add keys in `person_properties` below, or filter persons out.
+#}
+
+with
+
+records as (
+
+    select * from {{ ref('int_events__validated') }}
+    where rejection_reason is null
+        and distinct_id is not null
+        and event_at is not null
+
+),
+
+person_properties as (
+
+    select
+        records.distinct_id,
+        property.key as property,
+        property.value,
+        records.event_at,
+        records.load_id,
+        records.line_number
+
+    from records, json_each(records.person_properties) as property
+    where json_type(records.person_properties) = 'OBJECT'
+
+),
+
+latest_values as (
+
+    select * from person_properties
+    qualify row_number() over (
+        partition by distinct_id, property
+        order by event_at desc, load_id desc, line_number desc
+    ) = 1
+
+),
+
+regrouped as (
+
+    select
+        distinct_id,
+        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties
+
+    from latest_values
+    group by distinct_id
+
+),
+
+seen as (
+
+    select
+        distinct_id,
+        bool_and(distinct_id_is_anonymous) as distinct_id_is_anonymous,
+        min(event_at) as first_seen_at,
+        max(event_at) as last_seen_at,
+        max(load_id) as load_id,
+        list(distinct source_system order by source_system) as source_systems
+
+    from records
+    group by distinct_id
+
+),
+
+final as (
+
+    select
+        {{ uuid_v5('backfill_persons', "seen.distinct_id || '|' || coalesce(cast(regrouped.properties as varchar), '{}')") }} as uuid,
+        seen.distinct_id,
+        seen.distinct_id_is_anonymous,
+        cast(coalesce(regrouped.properties, '{}') as json) as properties,
+        {{ to_iso8601_utc('seen.last_seen_at') }} as timestamp,
+        seen.last_seen_at as event_at,
+        seen.first_seen_at,
+        seen.last_seen_at,
+        seen.source_systems,
+        seen.load_id
+
+    from seen
+    left join regrouped
+        on regrouped.distinct_id = seen.distinct_id
+
+)
+
+select * from final

@@ -1,0 +1,71 @@
+"""The persons mart, and `sync push --persons` to PostHog ($identify) and Segment (identify)."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import push_env, query
+from source_exports import amplitude_zip, ga4_exports, segment_archive
+from test_segment import segment_env
+
+
+def build_mixed(tmp_path, cli, dbt) -> None:
+    ndjson, parquet = ga4_exports(tmp_path)
+    for source, paths in [("amplitude", [amplitude_zip(tmp_path)]), ("segment", [segment_archive(tmp_path)]),
+                          ("ga4", [ndjson, parquet])]:
+        assert cli("load", source, *map(str, paths)).exit_code == 0
+    dbt("build")
+
+
+def test_persons_reach_posthog_as_set_once_identify_and_are_not_resent(warehouse, tmp_path, cli, dbt, capture):
+    build_mixed(tmp_path, cli, dbt)
+    known = dict(query(warehouse, "select distinct_id, properties::varchar from persons where properties::varchar <> '{}'"))
+    assert json.loads(known["user-3"]) == {"email": "ana@example.com", "name": "Ana Łucja", "plan": "pro"}
+
+    result = cli("push", "-d", "posthog", "--persons", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    assert f"{len(known)} persons delivered" in result.output
+    sent = capture.state.events
+    assert {e["event"] for e in sent} == {"$identify"}
+    assert {e["distinct_id"]: e["properties"]["$set_once"] for e in sent} == {k: json.loads(v) for k, v in known.items()}
+    # persons have their own ledger stream: events are still all pending, persons are done
+    assert query(warehouse, "select destination, count(*) from sync.deliveries group by 1") == [("posthog:persons", len(known))]
+    assert "nothing pending" in cli("push", "-d", "posthog", "--persons", "--no-progress", env=push_env(capture)).output
+    events = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert events.exit_code == 0 and "events delivered" in events.output
+    status = {d["destination"]: d for d in json.loads(cli("status", "--json").output)["destinations"]}
+    assert status["posthog:persons"]["pending"] == 0 and status["posthog:persons"]["delivered"] == len(known)
+
+
+def test_a_changed_person_is_sent_again_and_set_is_available(warehouse, tmp_path, cli, dbt, capture):
+    build_mixed(tmp_path, cli, dbt)
+    assert cli("push", "-d", "posthog", "--persons", "--no-progress", env=push_env(capture)).exit_code == 0
+    before = len(capture.state.events)
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({
+        "type": "identify", "userId": "user-3", "messageId": "msg-later", "timestamp": "2023-06-01T00:00:00Z",
+        "traits": {"plan": "enterprise"},
+    }) + "\n", encoding="utf-8")
+    assert cli("load", "segment", str(later)).exit_code == 0
+    dbt("build")
+    result = cli("push", "-d", "posthog", "--persons", "--set", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0 and "1 persons delivered" in result.output, result.output
+    (update,) = capture.state.events[before:]
+    assert update["distinct_id"] == "user-3" and update["properties"]["$set"]["plan"] == "enterprise"
+    assert update["timestamp"] == "2023-06-01T00:00:00.000000Z"
+
+
+def test_persons_reach_segment_as_identify_with_traits(warehouse, tmp_path, cli, dbt, capture):
+    build_mixed(tmp_path, cli, dbt)
+    result = cli("push", "-d", "segment", "--persons", "--no-progress", env=segment_env(capture))
+    assert result.exit_code == 0, result.output
+    persons = {r[0]: r for r in query(warehouse, "select distinct_id, distinct_id_is_anonymous, properties::varchar, uuid from persons where properties::varchar <> '{}'")}
+    messages = capture.state.events
+    assert len(messages) == len(persons) and capture.state.violations == []
+    for message in messages:
+        assert message["type"] == "identify"
+        distinct_id = message.get("userId") or message["anonymousId"]
+        _, anonymous, properties, uuid = persons[distinct_id]
+        assert ("anonymousId" in message) == anonymous
+        assert message["traits"] == json.loads(properties) and message["messageId"] == uuid
+    assert "nothing pending" in cli("push", "-d", "segment", "--persons", "--no-progress", env=segment_env(capture)).output
