@@ -1,0 +1,57 @@
+{#
+  One row per push run, newest first: what it set out to send, what it achieved, how long it
+  took, how fast it went, and how often the destination pushed back (retries, refusals).
+#}
+
+with
+
+runs as (
+
+    select * from {{ source('ledger', 'runs') }}
+
+),
+
+batches as (
+
+    select
+        run_id,
+        count(*) as requests,
+        count(*) filter (where status = 'rejected') as requests_refused,
+        sum(attempts) - count(*) as retries,
+        sum(body_bytes) as body_bytes,
+        min(first_event_at) as first_event_at,
+        max(last_event_at) as last_event_at
+
+    from {{ source('ledger', 'batches') }}
+    group by run_id
+
+),
+
+final as (
+
+    select
+        runs.run_id,
+        runs.destination,
+        runs.started_at,
+        runs.finished_at,
+        runs.outcome,
+        runs.message,
+        runs.events_pending,
+        runs.events_delivered,
+        runs.events_failed,
+        coalesce(batches.requests, 0) as requests,
+        coalesce(batches.requests_refused, 0) as requests_refused,
+        coalesce(batches.retries, 0) as retries,
+        batches.body_bytes,
+        batches.first_event_at,
+        batches.last_event_at,
+        epoch(runs.finished_at - runs.started_at) as seconds,
+        round(runs.events_delivered / nullif(epoch(runs.finished_at - runs.started_at), 0), 1) as events_per_second
+
+    from runs
+    left join batches on batches.run_id = runs.run_id
+
+)
+
+select * from final
+order by started_at desc
