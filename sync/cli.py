@@ -175,6 +175,12 @@ def push_command(
     set_once: Annotated[
         bool, typer.Option("--set-once/--set", help="PostHog persons: $set_once (safe for history) or $set (overwrites).")
     ] = True,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check what would be sent and write the first request bodies to a folder; send nothing.")
+    ] = False,
+    dry_run_dir: Annotated[
+        Optional[Path], typer.Option(help="Folder for --dry-run request bodies (default ./dry-run/DESTINATION).", show_default=False)
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -198,6 +204,9 @@ def push_command(
             persons=persons,
             set_once=set_once,
         )
+        if dry_run:
+            _dry_run(target, options, dry_run_dir or Path("dry-run") / destination.value, warehouse)
+            return
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
             TimeElapsedColumn(), console=err, disable=not progress, transient=False,
@@ -224,6 +233,26 @@ def push_command(
                 f"{summary.failed} {noun} were refused by {destination.value}; see "
                 f"`select * from sync.failed_events where run_id = '{summary.run_id}'`"
             )
+
+
+def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None) -> None:
+    from sync.dryrun import dry_run
+
+    with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+        report = dry_run(con, target, options, folder)
+    noun = "persons" if options.persons else "events"
+    out.print(
+        f"{report.stream} (dry run, nothing sent): {report.pending} {noun} pending would go in {report.requests} requests "
+        f"({report.body_bytes:,} bytes of JSON before compression)",
+        highlight=False,
+    )
+    if report.written:
+        out.print(f"  first {len(report.written)} request bodies written to {report.written[0].parent}/", highlight=False)
+    for problem in report.problems.values():
+        out.print(f"  problem: {problem.count} {noun} {problem.kind} (e.g. {', '.join(problem.examples)})", highlight=False)
+    if report.problems:
+        raise SyncError(f"dry run found {sum(p.count for p in report.problems.values())} problems; nothing was sent")
+    out.print("  no problems found", highlight=False)
 
 
 def _destination(

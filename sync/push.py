@@ -118,6 +118,28 @@ def _graceful_sigint(flag: _StopFlag) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@dataclass(frozen=True)
+class Stream:
+    """What a push reads: the events mart, or (--persons) the persons mart, with the
+    ledger name its watermark and deliveries are kept under."""
+
+    name: str            # "posthog", or "posthog:persons"
+    table: str           # a relation or subquery over the mart
+    payload_sql: str     # one row's JSON, for this destination
+    noun: str            # "events" or "persons"
+
+
+def stream_for(con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions) -> Stream:
+    if options.persons:
+        require_mart(con, "persons")
+        return Stream(
+            destination.name + ledger.PERSONS_SUFFIX, ledger.PERSONS_TABLE,
+            destination.persons_payload_sql(set_once=options.set_once), "persons",
+        )
+    require_mart(con, "events")
+    return Stream(destination.name, "main.events", destination.payload_sql, "events")
+
+
 def rows_sql(payload_sql: str, selection: ledger.Selection) -> str:
     """The pending events of one time window in send order, each as a batching.Row with its
     JSON built. Parameters: the selection's, and window_start, window_end."""
@@ -270,14 +292,9 @@ def push(
 ) -> RunSummary:
     """Deliver every pending event; returns the run's summary or raises a SyncError
     (after recording the run's outcome and the state reached)."""
-    if options.persons:
-        # persons are a stream of their own: own watermark, deliveries and runs
-        stream, table = destination.name + ledger.PERSONS_SUFFIX, ledger.PERSONS_TABLE
-        payload_sql = destination.persons_payload_sql(set_once=options.set_once)
-        require_mart(con, "persons")
-    else:
-        stream, table, payload_sql = destination.name, "main.events", destination.payload_sql
-        require_mart(con, "events")
+    # persons are a stream of their own: own watermark, deliveries and runs
+    source = stream_for(con, destination, options)
+    stream, table, payload_sql = source.name, source.table, source.payload_sql
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
     mark = ledger.watermark(con, stream)
     scope = ledger.max_load_id(con, table)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
-from conftest import push_env, query
+from conftest import API_KEY, push_env, query
 
 
 def test_reconciliation_answers_did_every_event_reach_posthog(small_warehouse, capture, cli):
@@ -33,3 +35,28 @@ def test_reconciliation_answers_did_every_event_reach_posthog(small_warehouse, c
 
     runs = query(small_warehouse, "select destination, outcome, events_delivered, events_failed, requests, requests_refused from sync_runs_summary")
     assert runs[0][:4] == ("posthog", "completed_with_failures", 5, 1) and runs[0][5] >= 1
+
+
+def test_dry_run_reads_what_a_push_would_send_and_changes_nothing(small_warehouse, capture, cli, tmp_path):
+    folder = tmp_path / "dry"
+    result = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(folder), "--batch-size", "4",
+                 "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    assert "6 events pending would go in 2 requests" in result.output and "no problems found" in result.output
+    bodies = [json.loads(p.read_text()) for p in sorted(folder.glob("request-*.json"))]
+    assert [len(b["batch"]) for b in bodies] == [4, 2] and bodies[0]["api_key"] == "***"
+    assert API_KEY not in "".join(p.read_text() for p in folder.iterdir())
+    mart = [e for b in bodies for e in b["batch"]]
+    assert [e["uuid"] for e in mart] == [u for (u,) in query(small_warehouse, "select uuid from events order by event_at, uuid")]
+    assert capture.state.requests == []
+    assert query(small_warehouse, "select (select count(*) from sync.runs), (select count(*) from sync.watermarks)") == [(0, 0)]
+
+    # problems are found before anything is sent: too recent for PostHog's historical flow, too large
+    con = duckdb.connect(str(small_warehouse))
+    con.execute("update main.events set event_at = now()::timestamp where event = 'Signed Up'")
+    con.execute("update main.events set properties = json_object('blob', repeat('x', 1000000)) where event = 'Purchase'")
+    con.close()
+    result = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(folder), "--no-progress", env=push_env(capture))
+    assert result.exit_code == 1
+    assert "1 events newer_than_48_hours" in result.output and "1 events event_too_large" in result.output
+    assert capture.state.requests == []

@@ -20,6 +20,8 @@ class Destination(Protocol):
 
     def body(self, events: bytes) -> bytes: ...  # events: UTF-8 JSON objects joined by commas
 
+    def preview_body(self, events: bytes) -> bytes: ...  # the body for --dry-run files, secrets masked
+
     def headers(self) -> dict[str, str]: ...
 
     def auth(self) -> tuple[str, str] | None: ...

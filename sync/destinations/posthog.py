@@ -59,6 +59,10 @@ class PostHog:
         raw = self._prefix + events + b"]}"
         return gzip.compress(raw, compresslevel=self.gzip_level, mtime=0)
 
+    def preview_body(self, events: bytes) -> bytes:
+        """The body as it would be sent, uncompressed, with the key masked (for --dry-run)."""
+        return b'{"api_key":"***","historical_migration":true,"batch":[' + events + b"]}"
+
     def headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json", "Content-Encoding": "gzip"}
 

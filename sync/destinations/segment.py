@@ -61,6 +61,10 @@ class Segment:
         """`events`: the messages' JSON joined by commas. Sent uncompressed, as Segment documents."""
         return self._prefix + events + self._suffix
 
+    def preview_body(self, events: bytes) -> bytes:
+        """The body as it would be sent (the write key travels in a header, not here)."""
+        return self.body(events)
+
     def headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json"}
 
