@@ -307,7 +307,7 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Per destination: events pending, delivered and failed, the watermark, and the last run."""
+    """Per destination: events pending, delivered and failed (top reasons), the watermark, and the last runs."""
     with _one_line_errors():
         with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
             report = statusing.collect(con)
@@ -329,14 +329,18 @@ def status_command(
                     f"{mark['last_event_at'] or '-'}; updated {mark['updated_at']}",
                     highlight=False,
                 )
-            if run:
+            for failure in entry["failed_reasons"]:
+                status = f" (HTTP {failure['http_status']})" if failure["http_status"] else ""
+                out.print(f"  failed: {failure['events']:,} {failure['reason']}{status}", highlight=False)
+            for number, run in enumerate(entry["runs"]):
                 out.print(
-                    f"  last run {run['run_id']}: {run['outcome']}, {run['started_at']} -> {run['finished_at'] or '...'}, "
+                    f"  {'last run' if number == 0 else 'run     '} {run['run_id']}{' [--retry-failed]' if run['retry_failed'] else ''}: "
+                    f"{run['outcome']}, {run['started_at']} -> {run['finished_at'] or '...'}, "
                     f"{run['delivered']:,} of {run['pending']:,} delivered, {run['failed']:,} failed, {run['batches']:,} requests"
                     + (f" ({run['message']})" if run["message"] else ""),
                     highlight=False,
                 )
-            else:
+            if run is None:
                 out.print("  never pushed", highlight=False)
 
 

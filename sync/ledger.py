@@ -143,11 +143,14 @@ def count_pending(con: duckdb.DuckDBPyConnection, destination: str) -> int:
     return con.execute(pending_sql("count(*)", selection), selection.params()).fetchone()[0]
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, destination: str, pending: int) -> None:
+def start_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, destination: str, pending: int, retry_failed: bool = False
+) -> None:
     now = utcnow()
     con.execute(
-        "insert into sync.runs (run_id, destination, started_at, outcome, events_pending) values (?, ?, ?, 'running', ?)",
-        [run_id, destination, now, pending],
+        "insert into sync.runs (run_id, destination, started_at, outcome, events_pending, retry_failed)"
+        " values (?, ?, ?, 'running', ?, ?)",
+        [run_id, destination, now, pending, retry_failed],
     )
     con.execute(
         "insert into sync.watermarks values (?, 0, null, ?) on conflict (destination) do nothing", [destination, now]

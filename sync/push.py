@@ -312,7 +312,7 @@ def push(
         run.outcome = "nothing_pending"
         reader.close()
         return run
-    ledger.start_run(con, run.run_id, stream, pending)
+    ledger.start_run(con, run.run_id, stream, pending, options.retry_failed)
     if on_start:
         on_start(pending)
 

@@ -10,6 +10,7 @@ from sync import ledger
 from sync.warehouse import relation_exists
 
 DESTINATIONS = ("posthog",)
+RUNS_SHOWN = 5
 
 
 def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -35,7 +36,9 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         "pending": None,
         "delivered": 0,
         "failed": 0,
+        "failed_reasons": [],
         "watermark": None,
+        "runs": [],
         "last_run": None,
     }
     if not has_sync:
@@ -60,20 +63,34 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
             "last_event_at": _iso(mark.last_event_at),
             "updated_at": _iso(mark.updated_at),
         }
-    row = con.execute(
+    entry["failed_reasons"] = [
+        {"reason": reason, "http_status": status, "events": count}
+        for reason, status, count in con.execute(
+            """
+            select f.reason, f.http_status, count(distinct f.uuid) from sync.failed_events as f
+            where f.destination = $name
+              and not exists (select 1 from sync.deliveries as d where d.destination = $name and d.uuid = f.uuid)
+            group by all order by 3 desc, 1 limit 5
+            """,
+            {"name": name},
+        ).fetchall()
+    ]
+    rows = con.execute(
         """
         select run_id, started_at, finished_at, outcome, message, events_pending, events_delivered,
-               events_failed, batches
-        from sync.runs where destination = ? order by started_at desc limit 1
+               events_failed, batches, coalesce(retry_failed, false)
+        from sync.runs where destination = ? order by started_at desc limit ?
         """,
-        [name],
-    ).fetchone()
-    if row:
-        keys = ("run_id", "started_at", "finished_at", "outcome", "message", "pending", "delivered", "failed", "batches")
-        run = dict(zip(keys, row))
+        [name, RUNS_SHOWN],
+    ).fetchall()
+    keys = ("run_id", "started_at", "finished_at", "outcome", "message", "pending", "delivered", "failed", "batches", "retry_failed")
+    entry["runs"] = []
+    for row in rows:
+        run = dict(zip(keys, row, strict=True))
         run["started_at"] = _iso(run["started_at"])
         run["finished_at"] = _iso(run["finished_at"])
-        entry["last_run"] = run
+        entry["runs"].append(run)
+    entry["last_run"] = entry["runs"][0] if entry["runs"] else None
     return entry
 
 

@@ -72,6 +72,7 @@ create table if not exists sync.runs (
     events_failed bigint not null default 0,
     batches bigint not null default 0
 );
+alter table sync.runs add column if not exists retry_failed boolean default false;  -- a --retry-failed run
 create table if not exists sync.batches (
     batch_id varchar primary key,
     run_id varchar not null,

@@ -238,12 +238,16 @@ def test_one_refused_event_among_a_thousand_only_that_event_fails(small_warehous
     # isolating one event in 1000 takes about 2 x log2(1000) requests, not 1000
     assert len(capture.state.requests) <= 25
 
+    assert "failed: 1 refused (HTTP 400)" in cli("status").output
     # the analyst fixes the cause; --retry-failed sends it and nothing else
     capture.state.refuse_uuids.clear()
     retry = cli("push", "-d", "posthog", "--retry-failed", "--no-progress", env=push_env(capture))
     assert retry.exit_code == 0 and "1 events delivered" in retry.output
     assert capture.state.events[-1]["uuid"] == poison and len(capture.state.events) == 1000
-    assert json.loads(cli("status", "--json").output)["destinations"][0]["failed"] == 0
+    status = json.loads(cli("status", "--json").output)["destinations"][0]
+    assert status["failed"] == 0 and status["failed_reasons"] == []
+    assert [run["retry_failed"] for run in status["runs"]] == [True, False]
+    assert "[--retry-failed]" in cli("status").output
 
 
 def test_an_event_over_the_size_limit_is_failed_without_being_sent(small_warehouse, capture, cli):
