@@ -344,5 +344,26 @@ def status_command(
                 out.print("  never pushed", highlight=False)
 
 
+@app.command("report")
+def report_command(
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the HTML page.")] = Path("backfill-report.html"),
+    open_it: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write a self-contained HTML audit page: events per day per source (raw vs delivered),
+    rejected and failed by reason, push throughput, and days that do not reconcile."""
+    from sync import report as reporting
+
+    with _one_line_errors():
+        with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+            page = reporting.render(reporting.collect(con))
+        out_path.write_text(page, encoding="utf-8")
+        out.print(f"report written to {out_path}", highlight=False)
+        if open_it:
+            import webbrowser
+
+            webbrowser.open(out_path.resolve().as_uri())
+
+
 def main() -> None:
     app()
