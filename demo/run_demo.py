@@ -74,8 +74,9 @@ def main() -> None:
         run("sync", "push", "--destination", "posthog", env=env)
         run("sync", "push", "--destination", "posthog", env=env)
 
-        step("5. sync status")
+        step("5. sync status, and the audit report")
         run("sync", "status", env=env)
+        run("sync", "report", "--out", str(WORK / "report.html"), env=env)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -93,6 +94,8 @@ def main() -> None:
     print("\nEvery valid event arrived exactly once. Audit it yourself:")
     print(f"  WAREHOUSE_PATH={WORK / 'warehouse.duckdb'} sync status")
     print("  select rejection_reason, count(*) from events_rejected group by 1;   -- in duckdb")
+    print("  select * from sync_reconciliation where not reconciles or pending > 0;  -- in duckdb")
+    print(f"  open {WORK / 'report.html'}")
 
 
 if __name__ == "__main__":

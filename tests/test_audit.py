@@ -60,3 +60,17 @@ def test_dry_run_reads_what_a_push_would_send_and_changes_nothing(small_warehous
     assert result.exit_code == 1
     assert "1 events newer_than_48_hours" in result.output and "1 events event_too_large" in result.output
     assert capture.state.requests == []
+
+
+def test_syncs_are_dbt_exposures_so_docs_show_the_lineage(warehouse, dbt, dbt_dirs):
+    dbt("parse")
+    from pathlib import Path
+
+    manifest = json.loads((Path(dbt_dirs["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    exposures = {e["name"]: e["depends_on"]["nodes"] for e in manifest["exposures"].values()}
+    assert exposures == {
+        "posthog_events": ["model.backfill.events"], "segment_events": ["model.backfill.events"],
+        "posthog_persons": ["model.backfill.persons"], "segment_persons": ["model.backfill.persons"],
+    }
+    ledger = {s["name"] for s in manifest["sources"].values() if s["source_name"] == "ledger"}
+    assert ledger == {"runs", "batches", "deliveries", "failed_events", "watermarks"}
