@@ -342,6 +342,144 @@ def status_command(
                 )
             if run is None:
                 out.print("  never pushed", highlight=False)
+        for extract in report["extracts"]:
+            out.print(
+                f"extract {extract['source']}: {extract['windows']:,} windows checkpointed "
+                f"({extract['first_window']} .. {extract['last_window']}), {extract['records']:,} records, "
+                f"{extract['bad_lines']:,} bad lines, {extract['empty_windows']:,} empty; last {extract['last_extracted_at']}",
+                highlight=False,
+            )
+
+
+extract_app = typer.Typer(
+    help="Fetch raw exports from a source's API, window by window, with checkpoints in the warehouse.",
+    no_args_is_help=True,
+)
+app.add_typer(extract_app, name="extract")
+
+ExtractFolder = Annotated[
+    Optional[Path], typer.Option("--out-dir", help="Where to keep each window's raw response (default ./exports/SOURCE).", show_default=False)
+]
+
+
+def _run_extract(source: str, folder: Path | None, warehouse: Path | None, make, windows, fetch, filename, store) -> None:
+    from sync import extract as extracting
+
+    done = landed = empty = records = bad = 0
+    with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
+        extractor = make(con, folder or Path("exports") / source)
+        try:
+            for result in extractor.run(windows, fetch, filename, store):
+                done += 1
+                if result.skipped:
+                    out.print(f"skipped  {source} {result.window.label}: checkpointed before", highlight=False)
+                elif result.empty:
+                    empty += 1
+                    out.print(f"empty    {source} {result.window.label}: no data", highlight=False)
+                else:
+                    landed += 1
+                    records += result.records
+                    bad += result.bad_lines
+                    out.print(
+                        f"landed   {source} {result.window.label}: {result.records} records, {result.bad_lines} bad lines -> {result.path}",
+                        highlight=False,
+                    )
+        except extracting.ExtractError:
+            out.print(f"{source}: stopped after {done} of {len(windows)} windows", highlight=False)
+            raise
+    out.print(
+        f"{source}: {len(windows)} windows: {landed} landed ({records} records, {bad} bad lines), {empty} empty, "
+        f"{len(windows) - landed - empty} already checkpointed",
+        highlight=False,
+    )
+
+
+@extract_app.command("mixpanel")
+def extract_mixpanel(
+    from_date: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (inclusive).")],
+    to_date: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    event: Annotated[Optional[list[str]], typer.Option("--event", help="Only these event names (repeatable).")] = None,
+    api_host: Annotated[Optional[str], typer.Option(help="Export API host (default https://data.mixpanel.com).", show_default=False)] = None,
+    region: Annotated[Optional[str], typer.Option(help="us, eu or in: picks the data residency host.")] = None,
+    max_requests_per_hour: Annotated[float, typer.Option(min=0.01, help="Mixpanel allows 60 export queries an hour.")] = 60,
+    force: Annotated[bool, typer.Option("--force", help="Fetch checkpointed windows again.")] = False,
+    out_dir: ExtractFolder = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """One request per day from --from to --to with $MIXPANEL_SERVICE_ACCOUNT (user:secret) and
+    $MIXPANEL_PROJECT_ID; each day's response is stored gzipped and landed like `sync load mixpanel`."""
+    from sync import extract as extracting
+
+    with _one_line_errors():
+        windows = extracting.mixpanel_windows(extracting.parse_day(from_date, "--from"), extracting.parse_day(to_date, "--to"))
+        host = _api_host(api_host, region, extracting.MIXPANEL_HOSTS)
+        account = extracting.credential("MIXPANEL_SERVICE_ACCOUNT", " (a service account as user:secret)").reveal()
+        if ":" not in account:
+            raise UsageError("$MIXPANEL_SERVICE_ACCOUNT must be user:secret")
+        user, secret = account.split(":", 1)
+        project = extracting.credential("MIXPANEL_PROJECT_ID").reveal()
+        events = json.dumps(event) if event else None
+
+        def fetch(window):
+            params = {"from_date": window.start, "to_date": window.end, "project_id": project}
+            if events:
+                params["event"] = events
+            return f"{host}/api/2.0/export", params
+
+        def make(con, folder):
+            return extracting.Extractor(
+                con, "mixpanel", folder, auth=(Secret(user), Secret(secret)),
+                key_envs="$MIXPANEL_SERVICE_ACCOUNT", requests_per_hour=max_requests_per_hour, force=force,
+            )
+
+        _run_extract("mixpanel", out_dir, warehouse, make, windows, fetch,
+                     lambda w: f"mixpanel-{project}-{w.start}.jsonl.gz", extracting.store_gzipped)
+
+
+@extract_app.command("amplitude")
+def extract_amplitude(
+    from_hour: Annotated[str, typer.Option("--from", help="First hour, YYYYMMDDTHH (inclusive).")],
+    to_hour: Annotated[str, typer.Option("--to", help="Last hour, YYYYMMDDTHH (inclusive).")],
+    hourly: Annotated[bool, typer.Option("--hourly/--daily", help="One request per hour, or per day (default).")] = False,
+    api_host: Annotated[Optional[str], typer.Option(help="Export API host (default https://amplitude.com).", show_default=False)] = None,
+    region: Annotated[Optional[str], typer.Option(help="us or eu: picks the data residency host.")] = None,
+    max_requests_per_hour: Annotated[float, typer.Option(min=0.01, help="Requests per hour at most.")] = 360,
+    force: Annotated[bool, typer.Option("--force", help="Fetch checkpointed windows again.")] = False,
+    out_dir: ExtractFolder = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Hourly or daily windows from --from to --to with $AMPLITUDE_API_KEY and $AMPLITUDE_SECRET_KEY;
+    each window's zip is stored and landed like `sync load amplitude`; a 404 is an empty window."""
+    from sync import extract as extracting
+
+    with _one_line_errors():
+        windows = extracting.amplitude_windows(
+            extracting.parse_hour(from_hour, "--from"), extracting.parse_hour(to_hour, "--to"), hourly
+        )
+        host = _api_host(api_host, region, extracting.AMPLITUDE_HOSTS)
+        key = extracting.credential("AMPLITUDE_API_KEY")
+        secret = extracting.credential("AMPLITUDE_SECRET_KEY")
+
+        def make(con, folder):
+            return extracting.Extractor(
+                con, "amplitude", folder, auth=(key, secret), key_envs="$AMPLITUDE_API_KEY/$AMPLITUDE_SECRET_KEY",
+                requests_per_hour=max_requests_per_hour, force=force,
+            )
+
+        _run_extract("amplitude", out_dir, warehouse, make, windows,
+                     lambda w: (f"{host}/api/2/export", {"start": w.start, "end": w.end}),
+                     lambda w: f"amplitude-{w.start}-{w.end}.zip", extracting.store_as_is)
+
+
+def _api_host(api_host: str | None, region: str | None, hosts: dict[str, str]) -> str:
+    if api_host and region:
+        raise UsageError("give either --api-host or --region, not both")
+    if region and region not in hosts:
+        raise UsageError(f"--region must be one of {', '.join(hosts)}")
+    host = (api_host or hosts[region or "us"]).rstrip("/")
+    if not host.startswith(("http://", "https://")):
+        raise UsageError(f"--api-host must start with http:// or https:// (got {host!r})")
+    return host
 
 
 @app.command("report")

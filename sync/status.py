@@ -27,7 +27,23 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
     for name in known:
         report["destinations"].append(_destination(con, name, has_sync, has_events))
+    report["extracts"] = _extracts(con) if relation_exists(con, "sync", "extract_checkpoints") else []
     return report
+
+
+def _extracts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    rows = con.execute(
+        """
+        select source_system, count(*), min(window_start), max(window_end), sum(records), sum(bad_lines),
+               count(*) filter (where file_path is null), max(extracted_at)
+        from sync.extract_checkpoints group by 1 order by 1
+        """
+    ).fetchall()
+    keys = ("source", "windows", "first_window", "last_window", "records", "bad_lines", "empty_windows", "last_extracted_at")
+    extracts = [dict(zip(keys, row, strict=True)) for row in rows]
+    for entry in extracts:
+        entry["last_extracted_at"] = _iso(entry["last_extracted_at"])
+    return extracts
 
 
 def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_events: bool) -> dict[str, Any]:

@@ -106,6 +106,17 @@ create table if not exists sync.failed_events (
     message varchar,
     failed_at timestamp not null
 );
+create table if not exists sync.extract_checkpoints (
+    source_system varchar not null,
+    window_start varchar not null,           -- as the API took it: 2024-01-31, or 20240131T00
+    window_end varchar not null,
+    file_path varchar,                       -- the stored response; null when the window was empty
+    load_id bigint,                          -- the load that holds it (or that held the same bytes before)
+    records bigint not null,
+    bad_lines bigint not null,
+    extracted_at timestamp not null,
+    primary key (source_system, window_start)
+);
 create table if not exists sync.watermarks (
     destination varchar primary key,
     loaded_through_load_id bigint not null,  -- every event from loads <= this is delivered or failed
