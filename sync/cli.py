@@ -70,6 +70,9 @@ def _one_line_errors() -> Iterator[None]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         err.print(f"error: warehouse: {first}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: what finished is saved (loads, checkpoints, the ledger); rerun to resume", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
 
 
 @app.command("load")

@@ -122,3 +122,22 @@ def test_amplitude_daily_windows_zip_landed_404_is_empty(warehouse, tmp_path, cl
         assert query(warehouse, "select count(*) from raw.amplitude_events") == [(9,)]  # the 05h zip held the same bytes
     finally:
         server.stop()
+
+
+def test_ctrl_c_stops_with_one_line_and_the_rerun_resumes(warehouse, tmp_path, mixpanel_env):
+    server = ExportServer("svc", "s3cret", mixpanel_events(days=4, per_day=2), latency=0.3).start()
+    env = {**os.environ, **mixpanel_env(server), "WAREHOUSE_PATH": str(warehouse)}
+    command = [sys.executable, "-m", "sync", "extract", "mixpanel", "--from", "2024-02-27", "--to", "2024-03-01",
+               "--api-host", server.url, "--out-dir", str(tmp_path / "out"), *FAST]
+    try:
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert child.stdout.readline().startswith("landed")
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+        assert child.returncode == 130 and "Traceback" not in stderr
+        assert stderr.strip().startswith("interrupted:") and len(stderr.strip().splitlines()) == 1
+        resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert resumed.returncode == 0, resumed.stderr
+        assert query(warehouse, "select count(*) from raw.mixpanel_events") == [(8,)]
+    finally:
+        server.stop()
