@@ -46,7 +46,7 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ).fetchall()
     runs = con.execute(
         """
-        select run_id, destination, started_at, outcome, events_delivered, events_per_second, retries
+        select run_id, destination, started_at, outcome, events_delivered, events_per_second, retries, retry_failed
         from sync_runs_summary order by started_at desc limit 20
         """
     ).fetchall()
@@ -182,8 +182,9 @@ def _hbar_chart(name: str, bars: list[tuple[str, int, str]]) -> str:
 
 def _runs_chart(runs: list[tuple]) -> str:
     bars = []
-    for _run_id, destination, started_at, outcome, delivered, per_second, retries in runs:
-        label = f"{started_at:%Y-%m-%d %H:%M} {destination}: {outcome}, {delivered:,} sent, {retries} retries"
+    for _run_id, destination, started_at, outcome, delivered, per_second, retries, retry_failed in runs:
+        kind = " --retry-failed" if retry_failed else ""
+        label = f"{started_at:%Y-%m-%d %H:%M} {destination}{kind}: {outcome}, {delivered:,} sent, {retries} retries"
         bars.append((label, round(per_second or 0), "#4f46e5"))
     return _hbar_chart("throughput", bars)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -139,5 +140,18 @@ def test_ctrl_c_stops_with_one_line_and_the_rerun_resumes(warehouse, tmp_path, m
         resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert resumed.returncode == 0, resumed.stderr
         assert query(warehouse, "select count(*) from raw.mixpanel_events") == [(8,)]
+    finally:
+        server.stop()
+
+
+def test_event_filter_is_sent_as_mixpanel_expects(warehouse, tmp_path, cli, mixpanel_env):
+    server = ExportServer("svc", "s3cret", mixpanel_events(days=1, per_day=3)).start()
+    try:
+        result = cli("extract", "mixpanel", "--from", "2024-02-27", "--to", "2024-02-27", "--event", "Viewed ü",
+                     "--event", "Signed Up", "--api-host", server.url, "--out-dir", str(tmp_path / "o"), *FAST,
+                     env=mixpanel_env(server))
+        assert result.exit_code == 0, result.output
+        assert json.loads(server.requests[0]["event"]) == ["Viewed ü", "Signed Up"]
+        assert query(warehouse, "select count(*) from raw.mixpanel_events") == [(3,)]
     finally:
         server.stop()

@@ -63,3 +63,9 @@ def test_report_renders_its_charts_and_numbers_in_chromium(small_warehouse, capt
     assert "refused (HTTP 400)" in dom
     unreconciled = re.search(r"<table id=\"unreconciled\".*?</table>", dom, re.S).group(0)
     assert str(lost_day) in unreconciled and "mixpanel" in unreconciled
+
+    # a --retry-failed run shows as such in the throughput chart
+    capture.state.refuse_uuids.clear()
+    assert cli("push", "-d", "posthog", "--retry-failed", "--no-progress", env=push_env(capture)).exit_code == 0
+    assert cli("report", "--out", str(page)).exit_code == 0
+    assert "posthog --retry-failed: completed, 1 sent" in page.read_text(encoding="utf-8")

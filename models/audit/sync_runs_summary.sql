@@ -35,6 +35,7 @@ final as (
         runs.started_at,
         runs.finished_at,
         runs.outcome,
+        coalesce(runs.retry_failed, false) as retry_failed,
         runs.message,
         runs.events_pending,
         runs.events_delivered,
