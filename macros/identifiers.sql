@@ -23,3 +23,21 @@
 {% macro nonblank(expr) %}
     nullif(trim(cast({{ expr }} as varchar)), '')
 {% endmacro %}
+
+{#
+  Reading untrusted JSON records. `path` is dotted ('properties.$insert_id'); every part is
+  quoted, so keys starting with `$` work as they are.
+#}
+{% macro json_path(path) -%}
+    '$.{% for part in path.split('.') %}"{{ part }}"{% if not loop.last %}.{% endif %}{% endfor %}'
+{%- endmacro %}
+
+{# The first of `paths` whose value is non-blank text (numbers become text), else null. #}
+{% macro first_text(record, paths) -%}
+    coalesce({% for path in paths %}{{ nonblank(record ~ "->>" ~ json_path(path)) }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{# The JSON object at `path`, or `otherwise` (default: an empty object) when it is missing or not an object. #}
+{% macro json_object_at(record, path, otherwise="cast('{}' as json)") -%}
+    case when json_type({{ record }}, {{ json_path(path) }}) = 'OBJECT' then {{ record }}->{{ json_path(path) }} else {{ otherwise }} end
+{%- endmacro %}

@@ -78,3 +78,8 @@
         lambda u: case when regexp_full_match(u, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}') then u end
     )[1]
 {% endmacro %}
+
+{# The first of `paths` in a JSON record whose text parses as a date-time (see text_to_timestamp). #}
+{% macro first_timestamp(record, paths, tz='UTC') -%}
+    coalesce({% for path in paths %}{{ text_to_timestamp(record ~ "->>" ~ json_path(path), tz) }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}

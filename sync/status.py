@@ -91,10 +91,15 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
             {"name": name},
         ).fetchall()
     ]
+    # warehouses made before retry_failed was recorded get it from the next `sync` that writes
+    has_retry = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'sync' and table_name = 'runs' "
+        "and column_name = 'retry_failed'"
+    ).fetchone()[0]
     rows = con.execute(
-        """
+        f"""
         select run_id, started_at, finished_at, outcome, message, events_pending, events_delivered,
-               events_failed, batches, coalesce(retry_failed, false)
+               events_failed, batches, {'coalesce(retry_failed, false)' if has_retry else 'false'}
         from sync.runs where destination = ? order by started_at desc limit ?
         """,
         [name, RUNS_SHOWN],

@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 
 from conftest import push_env, query
-from source_exports import amplitude_zip, ga4_exports, segment_archive
-from test_segment import segment_env
-
-
-def build_mixed(tmp_path, cli, dbt) -> None:
-    ndjson, parquet = ga4_exports(tmp_path)
-    for source, paths in [("amplitude", [amplitude_zip(tmp_path)]), ("segment", [segment_archive(tmp_path)]),
-                          ("ga4", [ndjson, parquet])]:
-        assert cli("load", source, *map(str, paths)).exit_code == 0
-    dbt("build")
+from test_segment import mixed_warehouse, segment_env
 
 
 def test_persons_reach_posthog_as_set_once_identify_and_are_not_resent(warehouse, tmp_path, cli, dbt, capture):
-    build_mixed(tmp_path, cli, dbt)
+    mixed_warehouse(tmp_path, cli, dbt)
     known = dict(query(warehouse, "select distinct_id, properties::varchar from persons where properties::varchar <> '{}'"))
     assert json.loads(known["user-3"]) == {"email": "ana@example.com", "name": "Ana Łucja", "plan": "pro"}
 
@@ -38,7 +29,7 @@ def test_persons_reach_posthog_as_set_once_identify_and_are_not_resent(warehouse
 
 
 def test_a_changed_person_is_sent_again_and_set_is_available(warehouse, tmp_path, cli, dbt, capture):
-    build_mixed(tmp_path, cli, dbt)
+    mixed_warehouse(tmp_path, cli, dbt)
     assert cli("push", "-d", "posthog", "--persons", "--no-progress", env=push_env(capture)).exit_code == 0
     before = len(capture.state.events)
     later = tmp_path / "later.jsonl"
@@ -56,7 +47,7 @@ def test_a_changed_person_is_sent_again_and_set_is_available(warehouse, tmp_path
 
 
 def test_persons_reach_segment_as_identify_with_traits(warehouse, tmp_path, cli, dbt, capture):
-    build_mixed(tmp_path, cli, dbt)
+    mixed_warehouse(tmp_path, cli, dbt)
     result = cli("push", "-d", "segment", "--persons", "--no-progress", env=segment_env(capture))
     assert result.exit_code == 0, result.output
     persons = {r[0]: r for r in query(warehouse, "select distinct_id, distinct_id_is_anonymous, properties::varchar, uuid from persons where properties::varchar <> '{}'")}

@@ -11,6 +11,8 @@
   - session_start / session_end are excluded by the `event_exclusions` seed
 #}
 
+{%- set times = ['event_time', 'client_event_time', 'server_received_time'] %}
+
 with
 
 source as (
@@ -26,33 +28,17 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ nonblank("record->>'$.event_type'") }} as source_event_name,
+        {{ first_text('record', ['event_type']) }} as source_event_name,
         {{ as_uuid("record->>'$.uuid'") }} as amplitude_uuid,
-        {{ nonblank("record->>'$.uuid'") }} as source_event_id,
-        {{ nonblank("record->>'$.device_id'") }} as device_id,
-        {{ nonblank("record->>'$.ip_address'") }} as ip_address,
-        coalesce(
-            {{ nonblank("record->>'$.user_id'") }},
-            {{ nonblank("record->>'$.device_id'") }}
-        ) as distinct_id,
-        {{ nonblank("record->>'$.user_id'") }} is null as distinct_id_is_anonymous,
-        coalesce(
-            {{ nonblank("record->>'$.event_time'") }},
-            {{ nonblank("record->>'$.client_event_time'") }},
-            {{ nonblank("record->>'$.server_received_time'") }}
-        ) as source_time,
-        coalesce(
-            {{ text_to_timestamp("record->>'$.event_time'") }},
-            {{ text_to_timestamp("record->>'$.client_event_time'") }},
-            {{ text_to_timestamp("record->>'$.server_received_time'") }}
-        ) as event_at,
-        case
-            when json_type(record, '$.event_properties') = 'OBJECT' then record->'$.event_properties'
-            else cast('{}' as json)
-        end as event_properties,
-        case
-            when json_type(record, '$.user_properties') = 'OBJECT' then record->'$.user_properties'
-        end as person_properties
+        {{ first_text('record', ['uuid']) }} as source_event_id,
+        {{ first_text('record', ['device_id']) }} as device_id,
+        {{ first_text('record', ['ip_address']) }} as ip_address,
+        {{ first_text('record', ['user_id', 'device_id']) }} as distinct_id,
+        {{ first_text('record', ['user_id']) }} is null as distinct_id_is_anonymous,
+        {{ first_text('record', times) }} as source_time,
+        {{ first_timestamp('record', times) }} as event_at,
+        {{ json_object_at('record', 'event_properties') }} as event_properties,
+        {{ json_object_at('record', 'user_properties', otherwise='null') }} as person_properties
 
     from source
 

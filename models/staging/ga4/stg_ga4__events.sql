@@ -25,13 +25,10 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ nonblank("record->>'$.event_name'") }} as source_event_name,
-        coalesce(
-            {{ nonblank("record->>'$.user_id'") }},
-            {{ nonblank("record->>'$.user_pseudo_id'") }}
-        ) as distinct_id,
-        {{ nonblank("record->>'$.user_id'") }} is null as distinct_id_is_anonymous,
-        {{ nonblank("record->>'$.event_timestamp'") }} as source_time,
+        {{ first_text('record', ['event_name']) }} as source_event_name,
+        {{ first_text('record', ['user_id', 'user_pseudo_id']) }} as distinct_id,
+        {{ first_text('record', ['user_id']) }} is null as distinct_id_is_anonymous,
+        {{ first_text('record', ['event_timestamp']) }} as source_time,
         {{ ga4_params_to_json("record->'$.event_params'") }} as source_properties,
         case
             when json_type(record, '$.user_properties') = 'ARRAY'

@@ -22,19 +22,12 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ nonblank("record->>'$.event'") }} as source_event_name,
-        case
-            when json_type(record, '$.properties') = 'OBJECT' then record->'$.properties'
-            else cast('{}' as json)
-        end as source_properties,
-        {{ nonblank("record->>'$.properties.\"$insert_id\"'") }} as insert_id,
-        coalesce(
-            {{ nonblank("record->>'$.properties.distinct_id'") }},
-            {{ nonblank("record->>'$.properties.\"$user_id\"'") }},
-            {{ nonblank("record->>'$.properties.\"$device_id\"'") }}
-        ) as distinct_id,
-        {{ nonblank("record->>'$.properties.distinct_id'") }} as property_distinct_id,
-        {{ nonblank("record->>'$.properties.\"$user_id\"'") }} as user_id,
+        {{ first_text('record', ['event']) }} as source_event_name,
+        {{ json_object_at('record', 'properties') }} as source_properties,
+        {{ first_text('record', ['properties.$insert_id']) }} as insert_id,
+        {{ first_text('record', ['properties.distinct_id', 'properties.$user_id', 'properties.$device_id']) }} as distinct_id,
+        {{ first_text('record', ['properties.distinct_id']) }} as property_distinct_id,
+        {{ first_text('record', ['properties.$user_id']) }} as user_id,
         record->>'$.properties.time' as source_time
 
     from source

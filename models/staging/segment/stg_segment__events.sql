@@ -10,6 +10,8 @@
     message collapse; the original messageId, sentAt and projectId are not sent on
 #}
 
+{%- set times = ['timestamp', 'originalTimestamp', 'receivedAt'] %}
+
 with
 
 source as (
@@ -25,33 +27,16 @@ parsed as (
         line_number,
         file_path,
         record,
-        lower({{ nonblank("record->>'$.type'") }}) as message_type,
-        {{ nonblank("record->>'$.event'") }} as track_event,
-        {{ nonblank("record->>'$.messageId'") }} as message_id,
-        {{ nonblank("record->>'$.name'") }} as screen_name,
-        coalesce(
-            {{ nonblank("record->>'$.userId'") }},
-            {{ nonblank("record->>'$.anonymousId'") }}
-        ) as distinct_id,
-        {{ nonblank("record->>'$.userId'") }} is null as distinct_id_is_anonymous,
-        coalesce(
-            {{ nonblank("record->>'$.timestamp'") }},
-            {{ nonblank("record->>'$.originalTimestamp'") }},
-            {{ nonblank("record->>'$.receivedAt'") }}
-        ) as source_time,
-        coalesce(
-            {{ text_to_timestamp("record->>'$.timestamp'") }},
-            {{ text_to_timestamp("record->>'$.originalTimestamp'") }},
-            {{ text_to_timestamp("record->>'$.receivedAt'") }}
-        ) as event_at,
-        case
-            when json_type(record, '$.properties') = 'OBJECT' then record->'$.properties'
-            else cast('{}' as json)
-        end as properties,
-        case
-            when json_type(record, '$.traits') = 'OBJECT' then record->'$.traits'
-            when json_type(record, '$.context.traits') = 'OBJECT' then record->'$.context.traits'
-        end as person_properties
+        lower({{ first_text('record', ['type']) }}) as message_type,
+        {{ first_text('record', ['event']) }} as track_event,
+        {{ first_text('record', ['messageId']) }} as message_id,
+        {{ first_text('record', ['name']) }} as screen_name,
+        {{ first_text('record', ['userId', 'anonymousId']) }} as distinct_id,
+        {{ first_text('record', ['userId']) }} is null as distinct_id_is_anonymous,
+        {{ first_text('record', times) }} as source_time,
+        {{ first_timestamp('record', times) }} as event_at,
+        {{ json_object_at('record', 'properties') }} as properties,
+        {{ json_object_at('record', 'traits', otherwise=json_object_at('record', 'context.traits', otherwise='null')) }} as person_properties
 
     from source
 

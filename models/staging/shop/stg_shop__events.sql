@@ -5,6 +5,7 @@
 
   ① source_system: the NAME given to `sync load table NAME` (it is also raw.NAME).
   ② source_event_name and distinct_id: text; blank counts as missing (→ rejected).
+     first_text('record', ['a', 'b']) takes the first non-blank of record.a, record.b.
      distinct_id_is_anonymous: true when the id is only a device/anonymous id (Segment
      then gets it as anonymousId instead of userId).
   ③ event_at: a UTC timestamp; pick the macro for your format:
@@ -33,14 +34,11 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ nonblank("record->>'$.event_id'") }} as event_id,
-        {{ nonblank("record->>'$.action'") }} as action,
-        {{ nonblank("record->>'$.occurred_at'") }} as occurred_at,
-        coalesce(
-            {{ nonblank("record->>'$.customer_id'") }},
-            {{ nonblank("record->>'$.anonymous_id'") }}
-        ) as distinct_id,
-        {{ nonblank("record->>'$.customer_id'") }} is null as distinct_id_is_anonymous
+        {{ first_text('record', ['event_id']) }} as event_id,
+        {{ first_text('record', ['action']) }} as action,
+        {{ first_text('record', ['occurred_at']) }} as occurred_at,
+        {{ first_text('record', ['customer_id', 'anonymous_id']) }} as distinct_id,      -- blank → next; none → null
+        {{ first_text('record', ['customer_id']) }} is null as distinct_id_is_anonymous
 
     from source
 
