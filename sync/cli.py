@@ -70,6 +70,10 @@ def _one_line_errors() -> Iterator[None]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         err.print(f"error: warehouse: {first}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except OSError as exc:   # a file or folder we were told to read or write
+        where = f" {exc.filename}" if exc.filename else ""
+        err.print(f"error:{where}: {exc.strerror or exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted: what finished is saved (loads, checkpoints, the ledger); rerun to resume", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
@@ -172,6 +176,9 @@ def push_command(
         float, typer.Option(min=0, help="Give up on one request after retrying this long; state is saved.")
     ] = 600.0,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for one answer.")] = 30.0,
+    rescan: Annotated[
+        bool, typer.Option("--rescan", help="Ignore the watermark and send every row of the mart not delivered yet (after changing exclusions or mappings).")
+    ] = False,
     persons: Annotated[
         bool, typer.Option("--persons", help="Send the `persons` mart as identify calls instead of events (own watermark and ledger).")
     ] = False,
@@ -206,6 +213,7 @@ def push_command(
             retry_failed=retry_failed,
             persons=persons,
             set_once=set_once,
+            rescan=rescan,
         )
         if dry_run:
             _dry_run(target, options, dry_run_dir or Path("dry-run") / destination.value, warehouse)
@@ -280,6 +288,8 @@ def _destination(
         raise UsageError(f"PostHog host must start with http:// or https:// (got {host!r})")
     if not key:
         raise UsageError(f"no PostHog project API key: set ${PostHog.key_env} or pass --api-key")
+    if not key.isascii() or not key.isprintable():
+        raise UsageError(f"the PostHog project API key (${PostHog.key_env}) has characters an API key cannot have")
     return PostHog(host, Secret(key))
 
 
@@ -294,6 +304,8 @@ def _segment(host: str | None, write_key: str | None, region: Region | None, int
     key = write_key or os.environ.get(Segment.key_env)
     if not key:
         raise UsageError(f"no Segment write key: set ${Segment.key_env} or pass --write-key")
+    if not key.isascii() or not key.isprintable():
+        raise UsageError(f"the Segment write key (${Segment.key_env}) has characters a write key cannot have")
     chosen = None
     if integrations is not None:
         try:

@@ -58,7 +58,8 @@ def dry_run(
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     mark = ledger.watermark(con, stream.name)
     selection = ledger.Selection(
-        stream.name, mark.loaded_through_load_id, ledger.max_load_id(con, stream.table), options.retry_failed, stream.table
+        stream.name, 0 if options.rescan else mark.loaded_through_load_id, ledger.max_load_id(con, stream.table),
+        options.retry_failed, stream.table
     )
     reader = con.cursor()
     try:

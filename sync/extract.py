@@ -33,6 +33,7 @@ from sync.warehouse import utcnow
 MIXPANEL_HOSTS = {"us": "https://data.mixpanel.com", "eu": "https://data-eu.mixpanel.com", "in": "https://data-in.mixpanel.com"}
 AMPLITUDE_HOSTS = {"us": "https://amplitude.com", "eu": "https://analytics.eu.amplitude.com"}
 CHUNK = 1 << 20
+RECENT = timedelta(hours=48)   # an empty window ending less than this ago is not checkpointed
 
 
 class ExtractError(SyncError):
@@ -133,14 +134,17 @@ class Extractor:
         done = self._checkpointed()
         self.folder.mkdir(parents=True, exist_ok=True)
         for window in windows:
-            if window.start in done and not self.force:
+            if (window.start, window.end) in done and not self.force:
                 yield WindowResult(window, skipped=True)
                 continue
             url, params = fetch(window)
             path = self.folder / filename(window)
             empty = not self._download(url, params, path, store, window)
             if empty:
-                self._checkpoint(window, None, None, 0, 0)
+                # a source may not have processed the last hours yet: an empty recent window is
+                # fetched again next time rather than checkpointed as empty for good
+                if not self.recent(window):
+                    self._checkpoint(window, None, None, 0, 0)
                 yield WindowResult(window, empty=True)
                 continue
             results = loading.load_path(self.con, self.source, path)
@@ -172,18 +176,23 @@ class Extractor:
                         partial.replace(path)
                         return True
                     detail = response.text[:200].strip()
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+                raise ExtractError(f"cannot fetch from {url}: {exc}") from None
             except (requests.RequestException, OSError, EOFError) as exc:
                 status, detail = None, type(exc).__name__   # e.g. a connection dropped mid-download
             finally:
                 partial.unlink(missing_ok=True)
             decision = decide(status, retry_after, attempt)
-            if decision.action == "stop":
+            if decision.action == "stop" and decision.why == "key":
                 raise ExtractError(
                     f"{self.source} answered {status} for {window.label}: the credentials in {self.key_envs} "
                     "were refused; windows extracted so far are checkpointed, rerun to resume"
                 )
-            if decision.action == "reject":
-                raise ExtractError(f"{self.source} answered {status} for {window.label}: {detail or 'no detail'}")
+            if decision.action in ("reject", "stop"):
+                raise ExtractError(
+                    f"{self.source} answered {status} for {window.label}: {detail or 'no detail'}; "
+                    "earlier windows are checkpointed"
+                )
             if status == 429:
                 self.limits.pause(decision.delay)
             elapsed = time.monotonic() - started
@@ -195,11 +204,18 @@ class Extractor:
                 )
             self.sleep(decision.delay)
 
-    def _checkpointed(self) -> set[str]:
+    def recent(self, window: Window) -> bool:
+        end = date.fromisoformat(window.end) + timedelta(days=1) if "-" in window.end else (
+            datetime.strptime(window.end, "%Y%m%dT%H") + timedelta(hours=1)
+        )
+        end = end if isinstance(end, datetime) else datetime(end.year, end.month, end.day)
+        return utcnow() - end < RECENT
+
+    def _checkpointed(self) -> set[tuple[str, str]]:
         rows = self.con.execute(
-            "select window_start from sync.extract_checkpoints where source_system = ?", [self.source]
+            "select window_start, window_end from sync.extract_checkpoints where source_system = ?", [self.source]
         ).fetchall()
-        return {start for (start,) in rows}
+        return {(start, end) for start, end in rows}
 
     def _checkpoint(self, window: Window, path: Path | None, load_id: int | None, records: int, bad: int) -> None:
         self.con.execute(

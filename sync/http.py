@@ -21,6 +21,7 @@ from sync.errors import DestinationError, Interrupted
 from sync.ratelimit import Limits
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+REFUSED_CONTENT = frozenset({400, 413, 422})   # the request reached the API, which refused what it carried
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 
@@ -38,6 +39,7 @@ class Answer:
 class Decision:
     action: str                 # "accept" | "retry" | "reject" | "stop"
     delay: float = 0.0          # seconds to wait before a retry
+    why: str = ""               # for "stop": "key" (401/403) or "endpoint" (not the API we expected)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -71,11 +73,13 @@ def decide(status: int | None, retry_after: str | None, attempt: int) -> Decisio
     if status is not None and 200 <= status < 300:
         return Decision("accept")
     if status in (401, 403):
-        return Decision("stop")
+        return Decision("stop", why="key")
     if status is None or status in RETRYABLE_STATUS:
         hinted = parse_retry_after(retry_after)
         return Decision("retry", hinted if hinted is not None else backoff(attempt))
-    return Decision("reject")
+    if status in REFUSED_CONTENT:
+        return Decision("reject")   # the content was refused: the push isolates the events
+    return Decision("stop", why="endpoint")   # 404, 405, ...: a wrong host or path, not bad events
 
 
 class Sender:
@@ -128,15 +132,23 @@ class Sender:
                 )
                 status, text = response.status_code, response.text[:1000]
                 retry_after = response.headers.get("Retry-After")
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema) as exc:
+                raise DestinationError(f"cannot send to {url}: {exc}") from None
             except requests.RequestException as exc:
                 text = _describe(exc)
             decision = decide(status, retry_after, attempt)
             if decision.action == "accept" or decision.action == "reject":
                 return Answer(status or 0, text, attempt)
-            if decision.action == "stop":
+            if decision.action == "stop" and decision.why == "key":
                 raise DestinationError(
                     f"{url} answered {status}: the key in ${self.key_env} (or the key flag) was refused; "
                     "check it and the host, then rerun"
+                )
+            if decision.action == "stop":
+                raise DestinationError(
+                    f"{url} answered {status}: is the host right? Nothing was marked delivered: "
+                    "fix --host and rerun"
                 )
             if status == 429 and retry_after is not None:
                 self.limits.pause(decision.delay)

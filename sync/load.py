@@ -140,10 +140,13 @@ def _iter_array(content: bytes) -> Iterator[Record]:
 
 def table_name(name: str) -> str:
     """The raw table `sync load table NAME` lands into; NAME must be a plain identifier."""
-    if not TABLE_NAME.fullmatch(name) or name in RAW_TABLES or name in ("loads", "load_errors"):
+    taken = {*RAW_TABLES.values(), "loads", "load_errors"}
+    with duckdb.connect() as con:
+        reserved = {w for (w,) in con.execute("select keyword_name from duckdb_keywords() where keyword_category = 'reserved'").fetchall()}
+    if not TABLE_NAME.fullmatch(name) or name in taken or name in reserved:
         raise UsageError(
             f"table name {name!r} must be lower-case letters, digits and _ (starting with a letter), "
-            "and not a built-in source's table"
+            "not an SQL reserved word, and not a built-in table (" + ", ".join(sorted(taken)) + ")"
         )
     return name
 
@@ -160,7 +163,7 @@ def load_path(con: duckdb.DuckDBPyConnection, source: str, path: Path, table: st
             return [_land(con, source, table, str(path), _file_identity(path), lambda: _duckdb_records(con, "read_parquet(?)", path))]
         if name.endswith((".csv", ".csv.gz")):
             return [_land(con, source, table, str(path), _file_identity(path), lambda: _csv_records(con, path))]
-    except (zipfile.BadZipFile, duckdb.Error) as exc:
+    except (zipfile.BadZipFile, RuntimeError, zlib.error, duckdb.Error) as exc:   # RuntimeError: an encrypted member
         raise SyncError(f"cannot read {path}: {str(exc).splitlines()[0]}; nothing from this file was loaded") from None
     return [_land(con, source, table, str(path), _file_identity(path), lambda: iter_records(path))]
 

@@ -298,7 +298,8 @@ def push(
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
     mark = ledger.watermark(con, stream)
     scope = ledger.max_load_id(con, table)
-    selection = ledger.Selection(stream, mark.loaded_through_load_id, scope, options.retry_failed, table)
+    loaded_through = 0 if options.rescan else mark.loaded_through_load_id
+    selection = ledger.Selection(stream, loaded_through, scope, options.retry_failed, table)
     reader = con.cursor()
     ledger.freeze_run_selection(reader, selection)
     windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)
@@ -351,12 +352,17 @@ def push(
             errors.append(writer.error)
 
     def drain() -> None:
-        """Wait for the batches in flight and record what they achieved."""
-        done, not_done = wait(in_flight, timeout=DRAIN_SECONDS)
-        collect(done)
-        if not_done:
-            stop.event.set()  # stop retrying; requests already on the wire finish or time out
-            collect(wait(not_done)[0])
+        """Wait for the batches in flight and record what they achieved. At a normal end
+        each finishes within its own retry budget (rate-limit waits included); when the run
+        is ending early, they get DRAIN_SECONDS, then their retries are stopped."""
+        if not errors and not stop():
+            collect(wait(in_flight)[0])
+        else:
+            done, not_done = wait(in_flight, timeout=DRAIN_SECONDS)
+            collect(done)
+            if not_done:
+                stop.event.set()  # stop retrying; requests already on the wire finish or time out
+                collect(wait(not_done)[0])
         in_flight.clear()
 
     try:

@@ -115,7 +115,7 @@ create table if not exists sync.extract_checkpoints (
     records bigint not null,
     bad_lines bigint not null,
     extracted_at timestamp not null,
-    primary key (source_system, window_start)
+    primary key (source_system, window_start, window_end)
 );
 create table if not exists sync.watermarks (
     destination varchar primary key,

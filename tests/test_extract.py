@@ -155,3 +155,17 @@ def test_event_filter_is_sent_as_mixpanel_expects(warehouse, tmp_path, cli, mixp
         assert query(warehouse, "select count(*) from raw.mixpanel_events") == [(3,)]
     finally:
         server.stop()
+
+
+def test_a_longer_window_over_a_checkpointed_shorter_one_is_fetched(warehouse, tmp_path, cli):
+    events = amplitude_events(["2024-03-01 00", "2024-03-01 23"], per_hour=2)
+    server = ExportServer("akey", "asecret", events).start()
+    env = {"AMPLITUDE_API_KEY": "akey", "AMPLITUDE_SECRET_KEY": "asecret"}
+    args = ["--api-host", server.url, "--out-dir", str(tmp_path / "amp"), *FAST]
+    try:
+        assert cli("extract", "amplitude", "--from", "20240301T00", "--to", "20240301T11", *args, env=env).exit_code == 0
+        result = cli("extract", "amplitude", "--from", "20240301T00", "--to", "20240301T23", *args, env=env)
+        assert result.exit_code == 0 and "landed   amplitude 20240301T00..20240301T23" in result.output
+        assert query(warehouse, "select count(*) from raw.amplitude_events") == [(4,)]   # hour 00 not landed twice
+    finally:
+        server.stop()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sync.http import BACKOFF_CAP_SECONDS, backoff, decide, parse_retry_after
+from sync.http import BACKOFF_CAP_SECONDS, Decision, backoff, decide, parse_retry_after
 
 
 @pytest.mark.parametrize("status", [200, 201, 204])
@@ -27,9 +27,14 @@ def test_transient_answers_are_retried(status):
     assert decision.action == "retry" and 0 < decision.delay <= BACKOFF_CAP_SECONDS
 
 
-@pytest.mark.parametrize("status", [400, 404, 413, 422])
-def test_other_client_errors_are_rejected_not_retried(status):
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_refused_content_is_rejected_not_retried(status):
     assert decide(status, None, 1).action == "reject"
+
+
+@pytest.mark.parametrize("status", [404, 405, 410, 501])
+def test_a_wrong_endpoint_stops_the_run_instead_of_failing_every_event(status):
+    assert decide(status, None, 1) == Decision("stop", why="endpoint")
 
 
 def test_retry_after_seconds_and_http_date():

@@ -334,3 +334,14 @@ def test_dns_failure_gives_up_cleanly_with_state_intact(small_warehouse, cli):
     assert len(errors) == 1 and "DNS lookup failed" in errors[0]
     assert query(small_warehouse, "select count(*) from sync.deliveries") == [(0,)]
     assert json.loads(cli("status", "--json").output)["destinations"][0]["pending"] == 6
+
+
+def test_rescan_finds_events_that_appear_below_the_watermark(small_warehouse, capture, cli):
+    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
+    add_events(small_warehouse, 3, load_id=1)   # as if an exclusion was removed and dbt rebuilt
+    assert "nothing pending" in cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).output
+    pending = query(small_warehouse, "select sum(pending) from sync_reconciliation where destination = 'posthog'")
+    assert pending == [(3,)]
+    result = cli("push", "-d", "posthog", "--rescan", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0 and "3 events delivered" in result.output
+    assert len(capture.state.events) == 9 and len({e["uuid"] for e in capture.state.events}) == 9

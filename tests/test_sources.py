@@ -93,8 +93,9 @@ def test_load_table_lands_any_csv_and_keeps_bad_lines(warehouse, tmp_path, cli):
     assert error[:3] == ("shop_events", 4, "2024-01-02 03:06:00,c-3,checkout,12.50,unexpected")
     assert error[3].startswith("CSV ")
     assert "skipped" in cli("load", "table", "shop_events", str(csv)).output
-    bad_name = cli("load", "table", "Drop Table", str(csv))
-    assert bad_name.exit_code != 0 and "table name" in bad_name.output
+    for bad in ("Drop Table", "order", "mixpanel_events"):
+        bad_name = cli("load", "table", bad, str(csv))
+        assert bad_name.exit_code == 2 and "table name" in bad_name.output, bad
 
 
 def test_the_shipped_csv_example_builds_through_its_template_model(warehouse, cli, dbt):

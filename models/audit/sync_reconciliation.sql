@@ -108,10 +108,28 @@ failed as (
 
 ),
 
+days as (
+
+    select source_system, event_date from per_day
+    union
+    select source_system, event_date from event_counts   -- a mart day with no raw records shows too
+
+),
+
 grid as (
 
-    select per_day.*, destinations.destination
-    from per_day
+    select
+        days.source_system,
+        days.event_date,
+        coalesce(per_day.raw_records, 0) as raw_records,
+        coalesce(per_day.rejected, 0) as rejected,
+        coalesce(per_day.excluded, 0) as excluded,
+        coalesce(per_day.duplicates, 0) as duplicates,
+        destinations.destination
+    from days
+    left join per_day
+        on per_day.source_system = days.source_system
+        and per_day.event_date is not distinct from days.event_date
     left join destinations on true
 
 ),

@@ -5,8 +5,10 @@
     message's context.traits), GA4 user_properties; for each key the value from the most
     recent record (by event time, then load and line) wins;
   - first_seen_at / last_seen_at over all of the person's records;
-  - uuid: UUIDv5 of distinct_id and properties, so a person is sent again only when what we
-    know about them changed; load_id: the newest load that contributed (the push watermark).
+  - uuid: UUIDv5 of distinct_id, properties and the newest load those values came from, so a
+    person is sent again when a newer load brings property values (even ones equal to what was
+    sent: a change A → B → A is sent three times, never skipped); load_id: the newest load that
+    contributed to the person at all (the push watermark moves by it).
   Extend it in SQL: add keys in `person_properties` below, or filter persons out.
 #}
 
@@ -50,7 +52,8 @@ regrouped as (
 
     select
         distinct_id,
-        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties
+        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties,
+        max(load_id) as properties_load_id
 
     from latest_values
     group by distinct_id
@@ -75,7 +78,11 @@ seen as (
 final as (
 
     select
-        {{ uuid_v5('backfill_persons', "seen.distinct_id || '|' || coalesce(cast(regrouped.properties as varchar), '{}')") }} as uuid,
+        {{ uuid_v5(
+            'backfill_persons',
+            "seen.distinct_id || '|' || coalesce(cast(regrouped.properties as varchar), '{}')"
+            ~ " || '|' || coalesce(cast(regrouped.properties_load_id as varchar), '')"
+        ) }} as uuid,
         seen.distinct_id,
         seen.distinct_id_is_anonymous,
         cast(coalesce(regrouped.properties, '{}') as json) as properties,
