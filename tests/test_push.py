@@ -345,3 +345,14 @@ def test_rescan_finds_events_that_appear_below_the_watermark(small_warehouse, ca
     result = cli("push", "-d", "posthog", "--rescan", "--no-progress", env=push_env(capture))
     assert result.exit_code == 0 and "3 events delivered" in result.output
     assert len(capture.state.events) == 9 and len({e["uuid"] for e in capture.state.events}) == 9
+
+
+def test_slow_last_batches_complete_normally_instead_of_being_cut_off(small_warehouse, capture, cli, monkeypatch):
+    from sync import push as pushing
+
+    monkeypatch.setattr(pushing, "DRAIN_SECONDS", 0.2)   # the grace period applies only when ending early
+    capture.state.latency_seconds = 0.6
+    result = cli("push", "-d", "posthog", "--batch-size", "2", "--concurrency", "3", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    assert "6 events delivered in 3 requests" in result.output
+    assert query(small_warehouse, "select outcome from sync.runs") == [("completed",)]
