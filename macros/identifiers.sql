@@ -41,3 +41,22 @@
 {% macro json_object_at(record, path, otherwise="cast('{}' as json)") -%}
     case when json_type({{ record }}, {{ json_path(path) }}) = 'OBJECT' then {{ record }}->{{ json_path(path) }} else {{ otherwise }} end
 {%- endmacro %}
+
+{#
+  `record`'s JSON as compact text, so a content-derived uuid does not depend on the spacing
+  of the export (the same record from a pretty-printed array and from JSON lines agree).
+  Key order is kept: records are hashed as the source wrote them.
+#}
+{% macro canonical_json(record) -%}
+    cast(json({{ record }}) as varchar)
+{%- endmacro %}
+
+{#
+  `object` (a JSON object) with extra keys; `keys` maps each new key to an SQL expression.
+  A null value adds nothing and removes nothing (unlike json_merge_patch, where null deletes).
+#}
+{% macro json_add_keys(object, keys) -%}
+    json_merge_patch({{ object }}, to_json(map_from_entries(list_filter([
+        {%- for key, expr in keys.items() %}{'k': '{{ key }}', 'v': to_json({{ expr }})}{% if not loop.last %}, {% endif %}{% endfor -%}
+    ], lambda e: e.v is not null))))
+{%- endmacro %}

@@ -54,17 +54,18 @@
 {% endmacro %}
 
 {#
-  `value`: an expression whose text is a date-time. With a zone designator (`Z`, `+02:00`,
-  `-0500`) it is converted to UTC; without one it is read as wall time in `tz` (default UTC,
-  as Amplitude's and GA4's zone-less times are). Unparsable or blank text gives null.
-  Precision is kept down to the microsecond.
+  `value`: an expression whose text is a date-time. With a zone (`Z`, `+02:00`, `-0500`,
+  ` +05:30`, or a name such as `UTC`, `PST`, `America/New_York`) it is converted to UTC; a
+  zone that cannot be read gives null rather than a wrong time. Without a zone it is read as
+  wall time in `tz` (default UTC, as Amplitude's and GA4's zone-less times are).
+  Unparsable or blank text gives null. Precision is kept down to the microsecond.
 #}
 {% macro text_to_timestamp(value, tz='UTC') %}
     list_transform(
-        [nullif(trim(cast({{ value }} as varchar)), '')],
+        [regexp_replace(nullif(trim(cast({{ value }} as varchar)), ''), '\s+([+-]\d{2}(:?\d{2})?)$', '\1')],
         lambda s: case
             when s is null then null
-            when regexp_matches(s, '[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$')
+            when regexp_matches(s, '[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}(:?\d{2})?|\s+[A-Za-z][A-Za-z0-9_/+-]*)$')
                 then timezone('UTC', try_cast(s as timestamptz))
             else {{ wall_time_to_utc('try_cast(s as timestamp)', tz) }}
         end

@@ -20,6 +20,7 @@ records as (
     where rejection_reason is null
         and distinct_id is not null
         and event_at is not null
+        and {{ is_plausible_event_time('event_at') }}   -- excluded records skip validation: check here
 
 ),
 
@@ -29,6 +30,7 @@ person_properties as (
         records.distinct_id,
         property.key as property,
         property.value,
+        property.id as position,
         records.event_at,
         records.load_id,
         records.line_number
@@ -43,7 +45,7 @@ latest_values as (
     select * from person_properties
     qualify row_number() over (
         partition by distinct_id, property
-        order by event_at desc, load_id desc, line_number desc
+        order by event_at desc, load_id desc, line_number desc, position desc
     ) = 1
 
 ),

@@ -57,14 +57,11 @@ final as (
         distinct_id_is_anonymous,
         source_time,
         event_at,
-        json_merge_patch(
-            event_properties,
-            json_object('$device_id', device_id, '$ip', ip_address)
-        ) as source_properties,
+        {{ json_add_keys('event_properties', {'$device_id': 'device_id', '$ip': 'ip_address'}) }} as source_properties,
         person_properties,
         coalesce(
             amplitude_uuid,
-            {{ uuid_v5('backfill_content', "'amplitude:' || cast(record as varchar)") }}
+            {{ uuid_v5('backfill_content', "'amplitude:' || " ~ canonical_json('record')) }}
         ) as uuid,
         cast(null as varchar) as rejection_reason,
         cast(null as varchar) as exclusion_reason,

@@ -6,7 +6,8 @@
   - properties: event_params flattened, each key taking whichever typed value is set
   - person_properties: user_properties flattened the same way
   - uuid: GA4 has no event id, so it is a surrogate: UUIDv5 (namespace 'backfill_ga4_evt')
-    over user_pseudo_id, user_id, event_name, event_timestamp and the params as exported.
+    over user_pseudo_id, user_id, event_name, event_timestamp and the params as flattened
+    above (so the same row exported as NDJSON or as Parquet gets the same uuid).
     Exact duplicate rows collapse; two distinct events identical in all of these would too.
 #}
 
@@ -39,7 +40,7 @@ parsed as (
             coalesce(record->>'$.user_id', ''),
             coalesce(record->>'$.event_name', ''),
             coalesce(record->>'$.event_timestamp', ''),
-            coalesce(cast(record->'$.event_params' as varchar), '')
+            cast({{ ga4_params_to_json("record->'$.event_params'") }} as varchar)
         ) as surrogate_key
 
     from source

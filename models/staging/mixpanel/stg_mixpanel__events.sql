@@ -54,7 +54,7 @@ final as (
         cast(null as json) as person_properties,
         case
             when insert_id is not null then {{ uuid_v5('posthog_mixpanel', 'insert_id') }}
-            else {{ uuid_v5('posthog_mixpanel', "'backfill-content:' || cast(record as varchar)") }}
+            else {{ uuid_v5('posthog_mixpanel', "'backfill-content:' || " ~ canonical_json('record')) }}
         end as uuid,
         cast(null as varchar) as rejection_reason,
         cast(null as varchar) as exclusion_reason,

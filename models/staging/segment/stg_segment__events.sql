@@ -61,14 +61,14 @@ final as (
         source_time,
         event_at,
         case message_type
-            when 'page' then json_merge_patch(properties, json_object('$current_url', properties->>'$.url'))
-            when 'screen' then json_merge_patch(properties, json_object('$screen_name', screen_name))
+            when 'page' then {{ json_add_keys('properties', {'$current_url': "properties->>'$.url'"}) }}
+            when 'screen' then {{ json_add_keys('properties', {'$screen_name': 'screen_name'}) }}
             else properties
         end as source_properties,
-        person_properties,
+        case when message_type in ('group', 'alias') then null else person_properties end as person_properties,   -- group traits describe the group
         case
             when message_id is not null then {{ uuid_v5('backfill_segment', 'message_id') }}
-            else {{ uuid_v5('backfill_content', "'segment:' || cast(record as varchar)") }}
+            else {{ uuid_v5('backfill_content', "'segment:' || " ~ canonical_json('record')) }}
         end as uuid,
         case
             when message_type is null or message_type not in ('track', 'page', 'screen', 'identify', 'group', 'alias')

@@ -59,7 +59,7 @@ final as (
         {{ text_to_timestamp('occurred_at', 'Europe/Berlin') }} as event_at,    -- ③ shop clocks are Berlin time
         case
             when event_id is not null then {{ uuid_v5('backfill_shop_ev', 'event_id') }}  -- ④
-            else {{ uuid_v5('backfill_content', "'shop_events:' || cast(record as varchar)") }}
+            else {{ uuid_v5('backfill_content', "'shop_events:' || " ~ canonical_json('record')) }}
         end as uuid,
         json_object(                                                            -- ⑤
             'amount', try_cast(record->>'$.amount' as decimal(12, 2)),
