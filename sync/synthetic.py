@@ -98,7 +98,9 @@ def write_mixpanel_export(
         if "$insert_id" in props:
             manifest.expected_uuids.add(mixpanel_uuid(insert_id))
         else:
-            manifest.expected_uuids.add(str(uuid.uuid5(POSTHOG_MIXPANEL_NAMESPACE, "backfill-content:" + line)))
+            # the rule: UUIDv5 over the record's compact JSON, whatever spacing the export used
+            compact = json.dumps({"event": name, "properties": props}, ensure_ascii=False, separators=(",", ":"))
+            manifest.expected_uuids.add(str(uuid.uuid5(POSTHOG_MIXPANEL_NAMESPACE, "backfill-content:" + compact)))
         if n % 40 == 3:  # exports are not deduplicated: the same event twice
             lines.append(line)
             manifest.duplicates += 1

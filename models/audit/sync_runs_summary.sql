@@ -3,6 +3,8 @@
   took, how fast it went, and how often the destination pushed back (retries, refusals).
 #}
 
+{%- set run_columns = adapter.get_columns_in_relation(source('ledger', 'runs')) | map(attribute='name') | list if execute else [] %}
+
 with
 
 runs as (
@@ -35,7 +37,11 @@ final as (
         runs.started_at,
         runs.finished_at,
         runs.outcome,
+        {% if 'retry_failed' in run_columns -%}
         coalesce(runs.retry_failed, false) as retry_failed,
+        {%- else -%}
+        false as retry_failed,   -- a ledger from before sync recorded it; the next `sync` run adds it
+        {%- endif %}
         runs.message,
         runs.events_pending,
         runs.events_delivered,
