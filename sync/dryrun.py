@@ -18,7 +18,7 @@ from sync import ledger
 from sync.batching import PAYLOAD, UUID, cut
 from sync.config import PushOptions
 from sync.destinations import Destination
-from sync.push import MEMORY_LIMIT, WINDOW_EVENTS, _rows, rows_sql, stream_for
+from sync.push import WINDOW_EVENTS, _rows, plan, rows_sql
 from sync.warehouse import utcnow
 
 # PostHog asks that events sent with historical_migration be at least 48 hours old.
@@ -54,13 +54,7 @@ class DryRun:
 def dry_run(
     con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions, folder: Path, keep: int = 3
 ) -> DryRun:
-    stream = stream_for(con, destination, options)
-    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-    mark = ledger.watermark(con, stream.name)
-    selection = ledger.Selection(
-        stream.name, 0 if options.rescan else mark.loaded_through_load_id, ledger.max_load_id(con, stream.table),
-        options.retry_failed, stream.table
-    )
+    stream, _, selection = plan(con, destination, options)
     reader = con.cursor()
     try:
         ledger.freeze_run_selection(reader, selection)

@@ -204,11 +204,14 @@ class Extractor:
                 )
             self.sleep(decision.delay)
 
-    def recent(self, window: Window) -> bool:
-        end = date.fromisoformat(window.end) + timedelta(days=1) if "-" in window.end else (
-            datetime.strptime(window.end, "%Y%m%dT%H") + timedelta(hours=1)
-        )
-        end = end if isinstance(end, datetime) else datetime(end.year, end.month, end.day)
+    @staticmethod
+    def recent(window: Window) -> bool:
+        """Does the window end less than RECENT ago? (A day ends at the next midnight, an hour
+        at the next hour.)"""
+        if "T" in window.end:
+            end = datetime.strptime(window.end, "%Y%m%dT%H") + timedelta(hours=1)
+        else:
+            end = datetime.fromisoformat(window.end) + timedelta(days=1)
         return utcnow() - end < RECENT
 
     def _checkpointed(self) -> set[tuple[str, str]]:

@@ -140,6 +140,24 @@ def stream_for(con: duckdb.DuckDBPyConnection, destination: Destination, options
     return Stream(destination.name, "main.events", destination.payload_sql, "events")
 
 
+def plan(
+    con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions
+) -> tuple[Stream, ledger.Watermark, ledger.Selection]:
+    """What a push (or a dry run) reads: the stream, its watermark, and the selection of
+    rows (past the watermark, or the whole mart with --rescan, or the refused ones)."""
+    stream = stream_for(con, destination, options)
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
+    mark = ledger.watermark(con, stream.name)
+    selection = ledger.Selection(
+        stream.name,
+        0 if options.rescan else mark.loaded_through_load_id,
+        ledger.max_load_id(con, stream.table),
+        options.retry_failed,
+        stream.table,
+    )
+    return stream, mark, selection
+
+
 def rows_sql(payload_sql: str, selection: ledger.Selection) -> str:
     """The pending events of one time window in send order, each as a batching.Row with its
     JSON built. Parameters: the selection's, and window_start, window_end."""
@@ -293,13 +311,8 @@ def push(
     """Deliver every pending event; returns the run's summary or raises a SyncError
     (after recording the run's outcome and the state reached)."""
     # persons are a stream of their own: own watermark, deliveries and runs
-    source = stream_for(con, destination, options)
-    stream, table, payload_sql = source.name, source.table, source.payload_sql
-    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
-    mark = ledger.watermark(con, stream)
-    scope = ledger.max_load_id(con, table)
-    loaded_through = 0 if options.rescan else mark.loaded_through_load_id
-    selection = ledger.Selection(stream, loaded_through, scope, options.retry_failed, table)
+    source, mark, selection = plan(con, destination, options)
+    stream, payload_sql, scope = source.name, source.payload_sql, selection.scope
     reader = con.cursor()
     ledger.freeze_run_selection(reader, selection)
     windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)

@@ -169,3 +169,17 @@ def test_a_longer_window_over_a_checkpointed_shorter_one_is_fetched(warehouse, t
         assert query(warehouse, "select count(*) from raw.amplitude_events") == [(4,)]   # hour 00 not landed twice
     finally:
         server.stop()
+
+
+def test_only_windows_ending_in_the_last_48_hours_count_as_recent():
+    from datetime import timedelta
+
+    from sync.extract import Extractor, Window
+    from sync.warehouse import utcnow
+
+    now = utcnow()
+    assert not Extractor.recent(Window("2024-01-01", "2024-01-01"))
+    assert Extractor.recent(Window(f"{now:%Y-%m-%d}", f"{now:%Y-%m-%d}"))
+    assert Extractor.recent(Window(f"{now:%Y%m%dT%H}", f"{now:%Y%m%dT%H}"))
+    old = now - timedelta(hours=60)
+    assert not Extractor.recent(Window(f"{old:%Y%m%dT%H}", f"{old:%Y%m%dT%H}"))
