@@ -116,7 +116,7 @@ class Batch:
 
     @property
     def largest_event_bytes(self) -> int:
-        return max(len(row[PAYLOAD]) for row in self.rows)
+        return max(map(len, (row[PAYLOAD] for row in self.rows)))
 
     @property
     def first_event_at(self) -> datetime:

@@ -244,9 +244,10 @@ class Worker:
 
     def deliver(self, batch: Batch) -> Outcome:
         outcome = Outcome()
-        fits = batch.body_bytes + self.destination.envelope_bytes() <= self.destination.max_body_bytes
+        payloads = batch.payloads
+        fits = len(payloads) + self.destination.envelope_bytes() <= self.destination.max_body_bytes
         if fits and batch.largest_event_bytes <= self.destination.max_event_bytes:
-            request = self._post(batch.payloads, batch.uuids, batch.events, batch.body_bytes,
+            request = self._post(payloads, batch.uuids, batch.events, len(payloads),
                                  batch.first_event_at, batch.last_event_at, outcome)
             if not request.accepted:
                 self._refused(batch.rows, request, outcome)

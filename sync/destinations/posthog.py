@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import zlib
 
 import orjson
 
@@ -56,8 +56,9 @@ class PostHog:
 
     def body(self, events: bytes) -> bytes:
         """`events`: the events' JSON objects joined by commas."""
-        raw = self._prefix + events + b"]}"
-        return gzip.compress(raw, compresslevel=self.gzip_level, mtime=0)
+        # Compressed piece by piece: no uncompressed copy of the whole body is made.
+        gzipper = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)  # wbits 31: gzip container
+        return gzipper.compress(self._prefix) + gzipper.compress(events) + gzipper.compress(b"]}") + gzipper.flush()
 
     def preview_body(self, events: bytes) -> bytes:
         """The body as it would be sent, uncompressed, with the key masked (for --dry-run)."""

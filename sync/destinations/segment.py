@@ -59,7 +59,7 @@ class Segment:
 
     def body(self, events: bytes) -> bytes:
         """`events`: the messages' JSON joined by commas. Sent uncompressed, as Segment documents."""
-        return self._prefix + events + self._suffix
+        return b"".join((self._prefix, events, self._suffix))
 
     def preview_body(self, events: bytes) -> bytes:
         """The body as it would be sent (the write key travels in a header, not here)."""
