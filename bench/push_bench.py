@@ -134,7 +134,10 @@ def run_posthog_python(warehouse: Path, endpoint: Endpoint) -> dict:
 def run_sync_repeated(warehouse: Path, endpoint: Endpoint, extra: list[str], repeat: int) -> dict:
     """Run sync push `repeat` times (each from an empty ledger) and return the median run,
     with every run's events/s attached: single runs on this machine differ by 10-30%."""
-    runs = [run_sync(warehouse, endpoint, extra) for _ in range(repeat)]
+    runs = [run_sync(warehouse, endpoint, extra) for _ in range(max(1, repeat))]
+    failed = [figures for figures in runs if figures["returncode"] != 0]
+    if failed:
+        return failed[0]  # a failed run is shown, not hidden behind the median
     runs.sort(key=lambda figures: figures["events_per_second"])
     median = dict(runs[len(runs) // 2])
     median["all_runs"] = [figures["events_per_second"] for figures in runs]
