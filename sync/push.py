@@ -29,7 +29,7 @@ from datetime import datetime
 import duckdb
 
 from sync import ledger
-from sync.batching import PAYLOAD, UUID, Batch, Row, body_bytes, cut, event_at, halves, joined, pack
+from sync.batching import PAYLOAD, UUID, Batch, Row, cut, halves, pack
 from sync.config import PushOptions
 from sync.destinations import Destination
 from sync.errors import Interrupted, SyncError
@@ -247,10 +247,7 @@ class Worker:
         payloads = batch.payloads
         fits = len(payloads) + self.destination.envelope_bytes() <= self.destination.max_body_bytes
         if fits and batch.largest_event_bytes <= self.destination.max_event_bytes:
-            request = self._post(payloads, batch.uuids, batch.events, len(payloads),
-                                 batch.first_event_at, batch.last_event_at, outcome)
-            if not request.accepted:
-                self._refused(batch.rows, request, outcome)
+            self._send(batch, outcome, payloads)
             return outcome
         # The slow path: look at single events.
         limit = self.destination.max_event_bytes
@@ -268,27 +265,25 @@ class Worker:
             max_bytes=self.destination.max_body_bytes,
             envelope_bytes=self.destination.envelope_bytes(),
         ):
-            self._send_rows(rows, outcome)
+            self._send(Batch(rows), outcome)
         return outcome
 
-    def _post(self, payloads: bytes, uuids: str, events: int, size: int,
-              first: datetime, last: datetime, outcome: Outcome) -> Request:
-        body = self.destination.body(payloads)
+    def _send(self, batch: Batch, outcome: Outcome, payloads: bytes | None = None) -> None:
+        """Post one request carrying `batch` (its JSON already joined, if given); on a
+        refusal, isolate the refused events."""
+        payloads = batch.payloads if payloads is None else payloads
         sent_at = utcnow()
         answer = self.sender.send(
-            self.destination.url, body, self.destination.headers(), self.destination.auth(), events=events
+            self.destination.url, self.destination.body(payloads), self.destination.headers(),
+            self.destination.auth(), events=batch.events,
         )
-        request = Request(uuids, events, size, first, last, answer.status, answer.text, answer.attempts, sent_at, utcnow())
+        request = Request(
+            batch.uuids, batch.events, len(payloads), batch.first_event_at, batch.last_event_at,
+            answer.status, answer.text, answer.attempts, sent_at, utcnow(),
+        )
         outcome.requests.append(request)
-        return request
-
-    def _send_rows(self, rows: list[Row], outcome: Outcome) -> None:
-        request = self._post(
-            joined(rows), ",".join(row[UUID] for row in rows), len(rows),
-            body_bytes(rows), event_at(rows[0]), event_at(rows[-1]), outcome,
-        )
         if not request.accepted:
-            self._refused(rows, request, outcome)
+            self._refused(batch.rows, request, outcome)
 
     def _refused(self, rows: list[Row], request: Request, outcome: Outcome) -> None:
         """A 400 (or other final refusal): isolate the refused events by halving."""
@@ -298,7 +293,7 @@ class Worker:
             )
             return
         for half in halves(rows):
-            self._send_rows(half, outcome)
+            self._send(Batch(half), outcome)
 
 
 def push(
