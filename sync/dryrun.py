@@ -18,7 +18,7 @@ from sync import ledger
 from sync.batching import PAYLOAD, UUID, cut
 from sync.config import PushOptions
 from sync.destinations import Destination
-from sync.push import WINDOW_EVENTS, _rows, plan, rows_sql
+from sync.push import WINDOW_EVENTS, WindowReader, plan, rows_sql
 from sync.warehouse import utcnow
 
 # PostHog asks that events sent with historical_migration be at least 48 hours old.
@@ -56,6 +56,7 @@ def dry_run(
 ) -> DryRun:
     stream, _, selection = plan(con, destination, options)
     reader = con.cursor()
+    rows = None
     try:
         ledger.freeze_run_selection(reader, selection)
         windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)
@@ -65,7 +66,7 @@ def dry_run(
         for old in folder.glob("request-*.json"):
             old.unlink()
         batch_size = min(options.batch_size or destination.default_batch_size, destination.max_events)
-        rows = _rows(reader, rows_sql(stream.payload_sql, selection), selection.run_params(), windows)
+        rows = WindowReader(con, rows_sql(stream.payload_sql, selection), selection.run_params(), windows)
         limit = destination.max_event_bytes
         for batch in cut(rows, batch_size, options.split_by_day, destination.max_body_bytes, destination.envelope_bytes()):
             sendable = [row for row in batch.rows if len(row[PAYLOAD]) <= limit]
@@ -82,6 +83,9 @@ def dry_run(
                 path.write_text(json.dumps(json.loads(body), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
                 report.written.append(path)
     finally:
+        if rows is not None:
+            rows.close()
+        ledger.release_run_selection(reader, selection)
         reader.close()
     return report
 

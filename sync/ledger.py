@@ -68,16 +68,21 @@ def pending_sql(select_list: str, selection: Selection) -> str:
     return f"select {select_list} from {selection.table} as e where {condition} and not exists ({_DELIVERED})"
 
 
+RUN_SCOPE = "sync_run_scope"   # an in-memory database every cursor of the connection sees
+
+
 def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection) -> None:
-    """At the start of a run, note in a temp table (on this cursor's connection) the events
-    of the run's scope that the destination already accepted or refused. The run then reads
-    its time windows once each, in order, so what it delivers itself never shows up in a later
-    window: excluding this frozen set is exact, and cheaper than checking the growing ledger."""
+    """At the start of a run, note (in memory, visible to every cursor of this connection)
+    the events of the run's scope that the destination already accepted or refused. The run
+    then reads its time windows once each, in order, so what it delivers itself never shows
+    up in a later window: excluding this frozen set is exact, and cheaper than checking the
+    growing ledger."""
     if selection.retry_failed:
         return
+    cursor.execute(f"attach if not exists ':memory:' as {RUN_SCOPE} (read_only false)")  # also for a dry run's read-only warehouse
     cursor.execute(
         f"""
-        create or replace temp table run_excluded as
+        create or replace table {RUN_SCOPE}.excluded as
         select e.uuid from {selection.table} as e
         where e.load_id > $loaded_through and e.load_id <= $scope
           and (exists ({_DELIVERED}) or exists ({_FAILED}))
@@ -86,23 +91,30 @@ def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection
     )
 
 
+def release_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection) -> None:
+    """Free what `freeze_run_selection` kept in memory."""
+    if not selection.retry_failed:
+        cursor.execute(f"drop table if exists {RUN_SCOPE}.excluded")
+
+
 def run_pending_sql(select_list: str, selection: Selection) -> str:
-    """`pending_sql` for a run, after `freeze_run_selection` on the same cursor."""
+    """`pending_sql` for a run, after `freeze_run_selection` on the same connection."""
     if selection.retry_failed:
         return pending_sql(select_list, selection)
     return f"""
         select {select_list} from {selection.table} as e
         where e.load_id > $loaded_through and e.load_id <= $scope
-          and not exists (select 1 from run_excluded as x where x.uuid = e.uuid)
+          and not exists (select 1 from {RUN_SCOPE}.excluded as x where x.uuid = e.uuid)
     """
 
 
 def pending_windows(
-    con: duckdb.DuckDBPyConnection, selection: Selection, max_events: int
+    con: duckdb.DuckDBPyConnection, selection: Selection, max_events: int, first_max_events: int | None = None
 ) -> list[tuple[datetime, datetime, int]]:
     """Cut the pending events into consecutive time windows `[start, end)` of whole UTC
     minutes holding about `max_events` events each (one busy minute may hold more), so each
-    window can be sorted and sent with bounded memory. Returns (start, end, events)."""
+    window can be sorted and sent with bounded memory. The first window holds about
+    `first_max_events`, if given: the first requests wait for its sort. Returns (start, end, events)."""
     minutes = con.execute(
         run_pending_sql("date_trunc('minute', e.event_at) as minute, count(*) as events", selection)
         + " group by 1 order by 1",
@@ -111,7 +123,8 @@ def pending_windows(
     windows: list[tuple[datetime, datetime, int]] = []
     start, count = None, 0
     for minute, events in minutes:
-        if start is not None and count + events > max_events:
+        limit = max_events if windows or first_max_events is None else first_max_events
+        if start is not None and count + events > limit:
             windows.append((start, minute, count))
             start, count = None, 0
         if start is None:

@@ -39,6 +39,7 @@ from sync.warehouse import require_mart, utcnow
 
 FETCH_ROWS = 1000            # rows per fetchmany: the fastest size measured
 WINDOW_EVENTS = 50_000      # events sorted at a time: bounds memory whatever the mart's size
+FIRST_WINDOW_EVENTS = 5_000  # a short first sort, so the first requests go out sooner
 MEMORY_LIMIT = "128MB"       # DuckDB buffer pool while pushing; sorts and joins spill to disk beyond it
 DRAIN_SECONDS = 30.0
 
@@ -168,14 +169,38 @@ def rows_sql(payload_sql: str, selection: ledger.Selection) -> str:
     """
 
 
-def _rows(
-    cursor: duckdb.DuckDBPyConnection, sql: str, params: dict, windows: list[tuple[datetime, datetime, int]]
-) -> Iterator[Row]:
-    """Pending events oldest first, one time window (one bounded sort) at a time."""
-    for start, end, _ in windows:
-        cursor.execute(sql, params | {"window_start": start, "window_end": end})
-        while chunk := cursor.fetchmany(FETCH_ROWS):
-            yield from chunk
+class WindowReader:
+    """Pending events oldest first, one time window (one bounded sort) at a time. Each
+    window's query runs ahead on its own thread and cursor: the first starts as soon as the
+    reader is made, and the next one while the current window's rows are consumed, so
+    workers do not sit idle while DuckDB sorts. At most two windows are held at once."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: dict, windows: list[tuple[datetime, datetime, int]]
+    ) -> None:
+        self._sql, self._params, self._windows = sql, params, windows
+        self._cursors = [con.cursor(), con.cursor()]
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
+        self._upcoming = self._ahead.submit(self._query, 0) if windows else None
+
+    def _query(self, index: int) -> duckdb.DuckDBPyConnection:
+        start, end, _ = self._windows[index]
+        cursor = self._cursors[index % 2]
+        cursor.execute(self._sql, self._params | {"window_start": start, "window_end": end})
+        return cursor
+
+    def __iter__(self) -> Iterator[Row]:
+        for index in range(len(self._windows)):
+            cursor = self._upcoming.result()
+            if index + 1 < len(self._windows):
+                self._upcoming = self._ahead.submit(self._query, index + 1)
+            while chunk := cursor.fetchmany(FETCH_ROWS):
+                yield from chunk
+
+    def close(self) -> None:
+        self._ahead.shutdown(wait=True)  # a query still running ahead finishes before its cursor closes
+        for cursor in self._cursors:
+            cursor.close()
 
 
 class LedgerWriter:
@@ -311,7 +336,7 @@ def push(
     stream, payload_sql, scope = source.name, source.payload_sql, selection.scope
     reader = con.cursor()
     ledger.freeze_run_selection(reader, selection)
-    windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)
+    windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS, FIRST_WINDOW_EVENTS)
     pending = sum(events for _, _, events in windows)
 
     run = RunSummary(run_id=uuidlib.uuid4().hex, destination=stream, pending=pending)
@@ -320,9 +345,17 @@ def push(
         if not options.retry_failed and scope > mark.loaded_through_load_id:
             ledger.advance_watermark(con, stream, scope)
         run.outcome = "nothing_pending"
+        ledger.release_run_selection(reader, selection)
         reader.close()
         return run
-    ledger.start_run(con, run.run_id, stream, pending, options.retry_failed)
+    # The first window's query starts now and overlaps the run's first commit.
+    rows = WindowReader(con, rows_sql(payload_sql, selection), selection.run_params(), windows)
+    try:
+        ledger.start_run(con, run.run_id, stream, pending, options.retry_failed)
+    except BaseException:
+        rows.close()
+        reader.close()
+        raise
     if on_start:
         on_start(pending)
 
@@ -376,7 +409,6 @@ def push(
 
     try:
         with _graceful_sigint(stop):
-            rows = _rows(reader, rows_sql(payload_sql, selection), selection.run_params(), windows)
             batch_size = min(options.batch_size or destination.default_batch_size, destination.max_events)
             for batch in cut(rows, batch_size, options.split_by_day, destination.max_body_bytes, destination.envelope_bytes()):
                 while len(in_flight) >= options.concurrency and not errors and not stop():
@@ -418,6 +450,8 @@ def push(
             raise exc from None
         raise
     finally:
+        rows.close()
+        ledger.release_run_selection(reader, selection)
         reader.close()
     ledger.finish_run(con, run.run_id, run.outcome, run.message)
     return run
