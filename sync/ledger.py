@@ -55,7 +55,12 @@ class Selection:
         return {"loaded_through": self.loaded_through, "scope": self.scope}
 
 
-_DELIVERED = "select 1 from sync.deliveries as d where d.destination = $destination and d.uuid = e.uuid"
+# Straight from the ledger's tables, not through the sync.deliveries view: the batches of the
+# destination first, so the uuids looked up are only that destination's.
+_DELIVERED = (
+    "select 1 from sync.delivered_uuids as d where d.uuid = e.uuid"
+    " and d.batch_id in (select b.batch_id from sync.batches as b where b.destination = $destination)"
+)
 _FAILED = "select 1 from sync.failed_events as f where f.destination = $destination and f.uuid = e.uuid"
 
 
@@ -84,8 +89,10 @@ def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection
         f"""
         create or replace table {RUN_SCOPE}.excluded as
         select e.uuid from {selection.table} as e
-        where e.load_id > $loaded_through and e.load_id <= $scope
-          and (exists ({_DELIVERED}) or exists ({_FAILED}))
+        where e.load_id > $loaded_through and e.load_id <= $scope and exists ({_DELIVERED})
+        union all  -- rather than `or`: two plain semi joins, three times faster on a big ledger
+        select e.uuid from {selection.table} as e
+        where e.load_id > $loaded_through and e.load_id <= $scope and exists ({_FAILED})
         """,
         selection.params(),
     )
@@ -253,10 +260,8 @@ def record(
         if accepted:
             # uuids are hex and dashes (the mart tests it): a comma-joined string per batch is the cheapest way in
             _insert_columns(
-                con, "sync.deliveries",
-                "$destination, unnest(string_split(uuids, ',')), $run_id, batch_id, answered_at",
-                _columns(accepted, ["uuids", "batch_id", "answered_at"]),
-                {"destination": destination, "run_id": run_id},
+                con, "sync.delivered_uuids", "batch_id, unnest(string_split(uuids, ','))",
+                _columns(accepted, ["batch_id", "uuids"]),
             )
             con.execute(
                 """

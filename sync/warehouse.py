@@ -89,12 +89,9 @@ create table if not exists sync.batches (
     sent_at timestamp not null,
     answered_at timestamp not null
 );
-create table if not exists sync.deliveries (
-    destination varchar not null,
-    uuid varchar not null,
-    run_id varchar not null,
+create table if not exists sync.delivered_uuids (   -- the events each accepted batch carried
     batch_id varchar not null,
-    delivered_at timestamp not null
+    uuid varchar not null
 );
 create table if not exists sync.failed_events (
     destination varchar not null,
@@ -155,12 +152,33 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     return con
 
 
+# One row per delivered event, with its batch's destination, run and answer time. A view: the
+# ledger writes only (batch_id, uuid) per event, the rest is already on the batch's row.
+_DELIVERIES_VIEW = """
+create view if not exists sync.deliveries as
+select b.destination, d.uuid, b.run_id, d.batch_id, b.answered_at as delivered_at
+from sync.delivered_uuids as d
+inner join sync.batches as b on b.batch_id = d.batch_id
+"""
+
+# Warehouses made before the view kept every column on each delivery row.
+_DELIVERIES_MIGRATION = """
+begin transaction;
+insert into sync.delivered_uuids select batch_id, uuid from sync.deliveries;
+drop table sync.deliveries;
+commit;
+"""
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw landing and sync ledger tables if they do not exist yet."""
     con.execute(_RAW_DDL)
     for table in RAW_TABLES.values():
         con.execute(RAW_SOURCE_DDL.format(table=table))
     con.execute(_SYNC_DDL)
+    if _relation_type(con, "sync", "deliveries") == "BASE TABLE":
+        con.execute(_DELIVERIES_MIGRATION)
+    con.execute(_DELIVERIES_VIEW)
 
 
 def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
@@ -169,12 +187,18 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+def _relation_type(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
+    """'BASE TABLE', 'VIEW', or None if there is no such relation."""
     row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        "select table_type from information_schema.tables"
+        " where table_catalog = current_database() and table_schema = ? and table_name = ?",
         [schema, name],
     ).fetchone()
-    return bool(row and row[0])
+    return row[0] if row else None
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return _relation_type(con, schema, name) is not None
 
 
 def require_mart(con: duckdb.DuckDBPyConnection, name: str = "events") -> None:

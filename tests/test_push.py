@@ -356,3 +356,28 @@ def test_slow_last_batches_complete_normally_instead_of_being_cut_off(small_ware
     assert result.exit_code == 0, result.output
     assert "6 events delivered in 3 requests" in result.output
     assert query(small_warehouse, "select outcome from sync.runs") == [("completed",)]
+
+
+def test_a_ledger_from_before_the_deliveries_view_keeps_its_deliveries(tmp_path, capture, cli, small_warehouse):
+    """Older warehouses kept every column on each delivery row; opening one moves them under
+    the view, and a push then sends nothing twice."""
+    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
+    before = query(small_warehouse, "select * from sync.deliveries order by uuid")
+    con = duckdb.connect(str(small_warehouse))
+    con.execute("drop view sync.deliveries")
+    con.execute(
+        "create table sync.deliveries (destination varchar not null, uuid varchar not null, run_id varchar not null,"
+        " batch_id varchar not null, delivered_at timestamp not null)"
+    )
+    con.execute(
+        "insert into sync.deliveries select b.destination, d.uuid, b.run_id, d.batch_id, b.answered_at"
+        " from sync.delivered_uuids d join sync.batches b using (batch_id)"
+    )
+    con.execute("delete from sync.delivered_uuids")
+    con.close()
+    capture.state.events.clear()
+    result = cli("push", "-d", "posthog", "--rescan", "--no-progress", env=push_env(capture))  # past the watermark too
+    assert result.exit_code == 0, result.output
+    assert "nothing pending" in result.output and capture.state.events == []
+    assert query(small_warehouse, "select table_type from information_schema.tables where table_name = 'deliveries'") == [("VIEW",)]
+    assert query(small_warehouse, "select * from sync.deliveries order by uuid") == before and len(before) == 6

@@ -56,7 +56,8 @@ def test_messageids_are_stable_across_a_rebuild_and_a_resend(warehouse, tmp_path
     first = sorted(json.dumps(m, sort_keys=True) for m in capture.state.events)
     dbt("build", "--full-refresh")
     con = duckdb.connect(str(warehouse))
-    con.execute("delete from sync.deliveries where destination = 'segment'; delete from sync.watermarks where destination = 'segment'")
+    con.execute("delete from sync.delivered_uuids where batch_id in (select batch_id from sync.batches where destination = 'segment');"
+                "delete from sync.watermarks where destination = 'segment'")
     con.close()
     capture.state.events.clear()
     assert cli("push", "-d", "segment", "--no-progress", env=segment_env(capture)).exit_code == 0
