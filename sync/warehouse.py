@@ -188,11 +188,17 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _relation_type(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
-    """'BASE TABLE', 'VIEW', or None if there is no such relation."""
+    """'BASE TABLE', 'VIEW', or None if the open warehouse has no such relation. (DuckDB's
+    own catalog functions answer in about 1 ms; information_schema takes over 10.)"""
     row = con.execute(
-        "select table_type from information_schema.tables"
-        " where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [schema, name],
+        """
+        select 'BASE TABLE' from duckdb_tables()
+        where database_name = current_database() and schema_name = $schema and table_name = $name
+        union all
+        select 'VIEW' from duckdb_views()
+        where database_name = current_database() and schema_name = $schema and view_name = $name
+        """,
+        {"schema": schema, "name": name},
     ).fetchone()
     return row[0] if row else None
 
