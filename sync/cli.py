@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -218,6 +220,9 @@ def push_command(
         if dry_run:
             _dry_run(target, options, dry_run_dir or Path("dry-run") / destination.value, warehouse)
             return
+        # requests takes ~50 ms to import: let it load while DuckDB opens the warehouse and
+        # plans the run (DuckDB works without holding the GIL); push() imports it when it sends.
+        threading.Thread(target=importlib.import_module, args=("sync.http",), name="import-http", daemon=True).start()
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
             TimeElapsedColumn(), console=err, disable=not progress, transient=False,

@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -33,9 +34,11 @@ from sync.batching import PAYLOAD, UUID, Batch, Row, cut, halves, pack
 from sync.config import PushOptions
 from sync.destinations import Destination
 from sync.errors import Interrupted, SyncError
-from sync.http import Sender
 from sync.ratelimit import Limits
 from sync.warehouse import require_mart, utcnow
+
+if TYPE_CHECKING:
+    from sync.http import Sender
 
 FETCH_ROWS = 1000            # rows per fetchmany: the fastest size measured
 WINDOW_EVENTS = 50_000      # events sorted at a time: bounds memory whatever the mart's size
@@ -367,6 +370,8 @@ def push(
         requests_per_minute=options.max_requests_per_minute,
         sleep=stop.event.wait,
     )
+    from sync.http import Sender  # here, not at the top: requests takes ~50 ms to import (see sync.cli)
+
     sender = Sender(
         key_env=destination.key_env,
         timeout=options.timeout_seconds,
