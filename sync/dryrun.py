@@ -58,7 +58,7 @@ def dry_run(
     reader = con.cursor()
     rows = None
     try:
-        ledger.freeze_run_selection(reader, selection)
+        selection = ledger.freeze_run_selection(reader, selection)
         windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)
         report = DryRun(stream.name, pending=sum(n for _, _, n in windows))
         _check_fields(reader, selection, stream.noun, destination, report)

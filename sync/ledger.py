@@ -7,7 +7,7 @@ that carried it, and the batch row, its deliveries and the watermark move in one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -40,6 +40,7 @@ class Selection:
     scope: int
     retry_failed: bool = False
     table: str = "main.events"  # the mart the stream reads: main.events, or main.persons
+    excludes: bool = True       # False once a run found none of its scope delivered or refused
 
     def params(self) -> dict:
         """Parameters of `pending_sql`."""
@@ -76,14 +77,14 @@ def pending_sql(select_list: str, selection: Selection) -> str:
 RUN_SCOPE = "sync_run_scope"   # an in-memory database every cursor of the connection sees
 
 
-def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection) -> None:
+def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection) -> Selection:
     """At the start of a run, note (in memory, visible to every cursor of this connection)
     the events of the run's scope that the destination already accepted or refused. The run
     then reads its time windows once each, in order, so what it delivers itself never shows
     up in a later window: excluding this frozen set is exact, and cheaper than checking the
     growing ledger."""
     if selection.retry_failed:
-        return
+        return selection
     cursor.execute(f"attach if not exists ':memory:' as {RUN_SCOPE} (read_only false)")  # also for a dry run's read-only warehouse
     cursor.execute(
         f"""
@@ -96,6 +97,9 @@ def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection
         """,
         selection.params(),
     )
+    # A first push of new loads has nothing to leave out: its reads then skip the anti join.
+    excludes = cursor.execute(f"select exists (select 1 from {RUN_SCOPE}.excluded)").fetchone()[0]
+    return replace(selection, excludes=excludes)
 
 
 def release_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection) -> None:
@@ -108,10 +112,11 @@ def run_pending_sql(select_list: str, selection: Selection) -> str:
     """`pending_sql` for a run, after `freeze_run_selection` on the same connection."""
     if selection.retry_failed:
         return pending_sql(select_list, selection)
+    excluded = f"and not exists (select 1 from {RUN_SCOPE}.excluded as x where x.uuid = e.uuid)" if selection.excludes else ""
     return f"""
         select {select_list} from {selection.table} as e
         where e.load_id > $loaded_through and e.load_id <= $scope
-          and not exists (select 1 from {RUN_SCOPE}.excluded as x where x.uuid = e.uuid)
+          {excluded}
     """
 
 

@@ -340,7 +340,7 @@ def push(
     source, mark, selection = plan(con, destination, options)
     stream, payload_sql, scope = source.name, source.payload_sql, selection.scope
     reader = con.cursor()
-    ledger.freeze_run_selection(reader, selection)
+    selection = ledger.freeze_run_selection(reader, selection)
     windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS, FIRST_WINDOW_EVENTS)
     pending = sum(events for _, _, events in windows)
 
