@@ -131,6 +131,13 @@ def load_command(
         )
 
 
+def _import_quietly(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - the import where the module is used reports the problem
+        pass
+
+
 class _RateColumn(ProgressColumn):
     def render(self, task) -> Text:
         elapsed = task.finished_time if task.finished else task.elapsed
@@ -222,7 +229,7 @@ def push_command(
             return
         # requests takes ~50 ms to import: let it load while DuckDB opens the warehouse and
         # plans the run (DuckDB works without holding the GIL); push() imports it when it sends.
-        threading.Thread(target=importlib.import_module, args=("sync.http",), name="import-http", daemon=True).start()
+        threading.Thread(target=_import_quietly, args=("sync.http",), name="import-http", daemon=True).start()
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
             TimeElapsedColumn(), console=err, disable=not progress, transient=False,

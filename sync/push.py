@@ -275,7 +275,8 @@ class Worker:
         payloads = batch.payloads
         fits = len(payloads) + self.destination.envelope_bytes() <= self.destination.max_body_bytes
         # no event can be larger than all of them together: most batches skip the per-event look
-        small = len(payloads) <= self.destination.max_event_bytes or batch.largest_event_bytes <= self.destination.max_event_bytes
+        limit = self.destination.max_event_bytes
+        small = len(payloads) <= limit or batch.largest_event_bytes <= limit
         if fits and small:
             self._send(batch, outcome, payloads)
             return outcome

@@ -162,12 +162,10 @@ inner join sync.batches as b on b.batch_id = d.batch_id
 """
 
 # Warehouses made before the view kept every column on each delivery row.
-_DELIVERIES_MIGRATION = """
-begin transaction;
-insert into sync.delivered_uuids select batch_id, uuid from sync.deliveries;
-drop table sync.deliveries;
-commit;
-"""
+_DELIVERIES_MIGRATION = [
+    "insert into sync.delivered_uuids select batch_id, uuid from sync.deliveries",
+    "drop table sync.deliveries",
+]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -177,7 +175,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(RAW_SOURCE_DDL.format(table=table))
     con.execute(_SYNC_DDL)
     if _relation_type(con, "sync", "deliveries") == "BASE TABLE":
-        con.execute(_DELIVERIES_MIGRATION)
+        con.execute("begin transaction")
+        try:
+            for statement in _DELIVERIES_MIGRATION:
+                con.execute(statement)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
     con.execute(_DELIVERIES_VIEW)
 
 
@@ -188,8 +193,8 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _relation_type(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
-    """'BASE TABLE', 'VIEW', or None if the open warehouse has no such relation. (DuckDB's
-    own catalog functions answer in about 1 ms; information_schema takes over 10.)"""
+    """'BASE TABLE', 'VIEW', or None if the open warehouse (not another attached database)
+    has no such relation."""
     row = con.execute(
         """
         select 'BASE TABLE' from duckdb_tables()
