@@ -56,12 +56,9 @@ class Selection:
         return {"loaded_through": self.loaded_through, "scope": self.scope}
 
 
-# Straight from the ledger's tables, not through the sync.deliveries view: the batches of the
-# destination first, so the uuids looked up are only that destination's.
-_DELIVERED = (
-    "select 1 from sync.delivered_uuids as d where d.uuid = e.uuid"
-    " and d.batch_id in (select b.batch_id from sync.batches as b where b.destination = $destination)"
-)
+# Through sync.deliveries, so that read-only commands also work on a warehouse whose ledger
+# predates the view (there it is still a table with the same columns).
+_DELIVERED = "select 1 from sync.deliveries as d where d.destination = $destination and d.uuid = e.uuid"
 _FAILED = "select 1 from sync.failed_events as f where f.destination = $destination and f.uuid = e.uuid"
 
 

@@ -201,7 +201,12 @@ class WindowReader:
                 yield from chunk
 
     def close(self) -> None:
-        self._ahead.shutdown(wait=True)  # a query still running ahead finishes before its cursor closes
+        """Stop reading ahead: a query still running is interrupted, and ends before its
+        cursor is closed (DuckDB refuses to close a cursor that is executing)."""
+        if self._upcoming is not None and not self._upcoming.done():
+            for cursor in self._cursors:
+                cursor.interrupt()
+        self._ahead.shutdown(wait=True)
         for cursor in self._cursors:
             cursor.close()
 
@@ -357,11 +362,26 @@ def push(
     # The first window's query starts now and overlaps the run's first commit.
     rows = WindowReader(con, rows_sql(payload_sql, selection), selection.run_params(), windows)
     try:
-        ledger.start_run(con, run.run_id, stream, pending, options.retry_failed)
-    except BaseException:
+        return _deliver(con, destination, options, run, rows, selection, on_progress, on_start)
+    finally:
         rows.close()
+        ledger.release_run_selection(reader, selection)
         reader.close()
-        raise
+
+
+def _deliver(
+    con: duckdb.DuckDBPyConnection,
+    destination: Destination,
+    options: PushOptions,
+    run: RunSummary,
+    rows: WindowReader,
+    selection: ledger.Selection,
+    on_progress: Callable[[int], None] | None,
+    on_start: Callable[[int], None] | None,
+) -> RunSummary:
+    """The run itself, once its rows are being read: record it, send, record what happened."""
+    stream, scope, pending = run.destination, selection.scope, run.pending
+    ledger.start_run(con, run.run_id, stream, pending, options.retry_failed)
     if on_start:
         on_start(pending)
 
@@ -457,10 +477,6 @@ def push(
         if isinstance(exc, SyncError):
             raise exc from None
         raise
-    finally:
-        rows.close()
-        ledger.release_run_selection(reader, selection)
-        reader.close()
     ledger.finish_run(con, run.run_id, run.outcome, run.message)
     return run
 

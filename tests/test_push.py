@@ -375,6 +375,13 @@ def test_a_ledger_from_before_the_deliveries_view_keeps_its_deliveries(tmp_path,
     )
     con.execute("delete from sync.delivered_uuids")
     con.close()
+    # read-only commands read the old table as it is
+    status = cli("status", "--json")
+    assert status.exit_code == 0, status.output
+    posthog = [d for d in json.loads(status.output)["destinations"] if d["destination"] == "posthog"]
+    assert (posthog[0]["pending"], posthog[0]["delivered"]) == (0, 6)
+    dry = cli("push", "-d", "posthog", "--dry-run", "--rescan", "--dry-run-dir", str(tmp_path / "dry"), "--no-progress", env=push_env(capture))
+    assert dry.exit_code == 0 and "0 events pending" in dry.output, dry.output
     capture.state.events.clear()
     result = cli("push", "-d", "posthog", "--rescan", "--no-progress", env=push_env(capture))  # past the watermark too
     assert result.exit_code == 0, result.output

@@ -39,6 +39,8 @@ class PostHog:
         self.host = host.rstrip("/")
         self.url = f"{self.host}/batch/"
         self._prefix = b'{"api_key":' + orjson.dumps(api_key.reveal()) + b',"historical_migration":true,"batch":['
+        if not 0 <= gzip_level <= 3:
+            raise ValueError("gzip_level must be 0-3 (ISA-L's levels)")
         self.gzip_level = gzip_level
 
     @staticmethod
