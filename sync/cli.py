@@ -111,7 +111,7 @@ def load_command(
         files = loading.discover(paths)
         landed = skipped = records = bad_lines = 0
         with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
-            for result in (r for path in files for r in loading.load_path(con, source_system, path, table)):
+            for result in loading.load_paths(con, source_system, files, table):
                 path = result.path
                 if result.already_loaded_as is not None:
                     skipped += 1

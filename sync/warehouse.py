@@ -54,7 +54,7 @@ create table if not exists raw.{table} (
     line_number bigint not null,
     file_path varchar not null,
     loaded_at timestamp not null,
-    record json not null
+    record varchar not null      -- the record's JSON text, checked when landed (a JSON object)
 );
 """
 
