@@ -1,14 +1,18 @@
 {#
   One row per raw record that collapsed into an earlier copy of the same event (same uuid),
   with a pointer to the copy that was kept.
+  Incremental by load: a build adds the rows of loads newer than the newest one here.
 #}
+
+
+{%- set new_loads = backfill.new_loads() %}
 
 with
 
 copies as (
 
     select * from {{ ref('int_events__validated') }}
-    where copy_number > 1
+    where copy_number > 1 and {{ new_loads }}
 
 ),
 
@@ -27,4 +31,4 @@ final as (
 
 )
 
-select * from final
+select *, {{ backfill.build_id() }} as build_id from final

@@ -2,14 +2,18 @@
   One row per raw record that is deliberately not sent as an event: a Segment identify,
   group or alias message, or a source event listed in the `event_exclusions` seed (such as
   Amplitude's session_start). Identify traits still reach the persons model.
+  Incremental by load: a build adds the rows of loads newer than the newest one here.
 #}
+
+
+{%- set new_loads = backfill.new_loads() %}
 
 with
 
 excluded as (
 
     select * from {{ ref('int_events__validated') }}
-    where exclusion_reason is not null
+    where exclusion_reason is not null and {{ new_loads }}
 
 ),
 
@@ -30,4 +34,4 @@ final as (
 
 )
 
-select * from final
+select *, {{ backfill.build_id() }} as build_id from final

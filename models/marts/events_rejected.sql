@@ -1,20 +1,25 @@
 {#
   One row per raw line that will not be sent, with the reason and where it came from:
   lines `sync load` could not parse (malformed_line) and records that failed validation.
+  Incremental by load: a build adds the rows of loads newer than the newest one here.
 #}
+
+
+{%- set new_loads = backfill.new_loads() %}
 
 with
 
 invalid_records as (
 
     select * from {{ ref('int_events__validated') }}
-    where rejection_reason is not null and exclusion_reason is null
+    where rejection_reason is not null and exclusion_reason is null and {{ new_loads }}
 
 ),
 
 bad_lines as (
 
     select * from {{ ref('stg_landing__bad_lines') }}
+    where {{ new_loads }}
 
 ),
 
@@ -63,4 +68,4 @@ final as (
 
 )
 
-select * from final
+select *, {{ backfill.build_id() }} as build_id from final

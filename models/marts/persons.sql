@@ -10,17 +10,32 @@
     sent: a change A → B → A is sent three times, never skipped); load_id: the newest load that
     contributed to the person at all (the push watermark moves by it).
   Extend it in SQL: add keys in `person_properties` below, or filter persons out.
+  Incremental: a build recomputes only the persons that loads newer than the newest one here
+  bring records for, each from all of its records.
 #}
+
+{{ config(incremental_strategy='delete+insert', unique_key='distinct_id') }}
+
+{%- set new_loads = backfill.new_loads() %}
 
 with
 
-records as (
+usable_records as (
 
     select * from {{ ref('int_events__validated') }}
     where rejection_reason is null
         and distinct_id is not null
         and event_at is not null
         and {{ is_plausible_event_time('event_at') }}   -- excluded records skip validation: check here
+
+),
+
+records as (
+
+    select * from usable_records
+    {% if is_incremental() %}
+    where distinct_id in (select distinct_id from usable_records where {{ new_loads }})
+    {% endif %}
 
 ),
 
@@ -101,4 +116,4 @@ final as (
 
 )
 
-select * from final
+select *, {{ backfill.build_id() }} as build_id from final

@@ -1,0 +1,44 @@
+{#
+  Incremental builds by load. Every raw row carries the `load_id` of the `sync load` that
+  landed it, and load ids only grow, so a model built from raw rows keeps up with the
+  warehouse by taking the loads above the newest one it holds. (A load that gave a model no
+  rows is looked at again by the next build, and gives it none again.)
+
+  `new_loads()` is the filter for the model being built: `load_id > N` with N read from the
+  model itself before the build (a literal, so DuckDB skips the row groups of older loads),
+  or `true` on a first build and with --full-refresh.
+#}
+{% macro last_built_load() %}
+    {%- if execute and this is not none and is_incremental() -%}
+        {%- set result = run_query("select coalesce(max(load_id), 0) from " ~ this) -%}
+        {{ return(result.columns[0].values()[0] | int) }}
+    {%- endif -%}
+    {{ return(0) }}
+{% endmacro %}
+
+{% macro new_loads(column='load_id') -%}
+    {%- set last = backfill.last_built_load() -%}
+    {%- if last > 0 -%} {{ column }} > {{ last }} {%- else -%} true {%- endif -%}
+{%- endmacro %}
+
+{#
+  Which build wrote a row: every incremental model stores the dbt invocation id of the build
+  that wrote each row in `build_id`, and `dbt build` (or `dbt run`) records its own id in the
+  one-row table `dbt_build` when it starts. Tests of per-row rules then look only at the rows
+  of the current build (`where: "build_id = (select build_id from dbt_build)"`): rows already
+  tested by an earlier build do not change. After --full-refresh every row is new, and a plain
+  `dbt test` checks what the last build wrote.
+#}
+{% macro record_build() %}
+    {%- if flags.WHICH in ('build', 'run') -%}
+        create or replace table {{ target.schema }}.dbt_build as
+        select '{{ invocation_id }}' as build_id, cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as started_at
+    {%- else -%}
+        create table if not exists {{ target.schema }}.dbt_build as
+        select cast(null as varchar) as build_id, cast(null as timestamp) as started_at
+    {%- endif -%}
+{% endmacro %}
+
+{% macro build_id() -%}
+    '{{ invocation_id }}'
+{%- endmacro %}
