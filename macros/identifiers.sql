@@ -60,3 +60,11 @@
         {%- for key, expr in keys.items() %}{'k': '{{ key }}', 'v': to_json({{ expr }})}{% if not loop.last %}, {% endif %}{% endfor -%}
     ], lambda e: e.v is not null))))
 {%- endmacro %}
+
+{#
+  A JSON path (as SQL text) to the key held in the SQL expression `key`, quoted so that any
+  key works: `$."$insert_id"`, `$."a.b"`, `$."say \"hi\""`.
+#}
+{% macro json_key_path(key) -%}
+    '$."' || replace(replace({{ key }}, '\', '\\'), '"', '\"') || '"'
+{%- endmacro %}

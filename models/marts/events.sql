@@ -34,97 +34,102 @@ property_mappings as (
 
 ),
 
-source_properties as (
+property_rules as (
 
+    {#- one row per source system: the keys it drops, and the keys it renames, in seed order #}
     select
-        valid_events.uuid,
-        valid_events.source_system,
-        property.key as source_property,
-        property.value,
-        property.id as position
+        source_system,
+        list(source_property) filter (where nullif(trim(target_property), '') is null) as dropped,
+        list({'old': source_property, 'new': trim(target_property)})
+            filter (where nullif(trim(target_property), '') is not null) as renames
 
-    from valid_events, json_each(valid_events.source_properties) as property
+    from property_mappings
+    group by source_system
 
 ),
 
-renamed_properties as (
+with_rules as (
 
     select
-        source_properties.uuid,
-        coalesce(property_mappings.source_property is not null, false) as is_renamed,
-        coalesce(nullif(trim(property_mappings.target_property), ''), source_properties.source_property) as property,
-        source_properties.value,
-        source_properties.position
+        valid_events.*,
+        coalesce(property_rules.dropped, []) as dropped,
+        coalesce(property_rules.renames, []) as renames
 
-    from source_properties
-    left join property_mappings
-        on property_mappings.source_system = source_properties.source_system
-        and property_mappings.source_property = source_properties.source_property
-    where property_mappings.source_property is null
-        or nullif(trim(property_mappings.target_property), '') is not null
-
-),
-
-provenance_properties as (
-
-    select uuid, 'source_system' as property, to_json(source_system) as value, 1e12 as position
     from valid_events
-    union all
-    select uuid, 'source_event_id' as property, to_json(source_event_id) as value, 1e12 + 1 as position
-    from valid_events
-    where source_event_id is not null
+    left join property_rules
+        on property_rules.source_system = valid_events.source_system
 
 ),
 
-all_properties as (
+renamed as (
 
-    select uuid, 0 as priority, property, value, position from provenance_properties
-    union all
-    select uuid, case when is_renamed then 1 else 2 end as priority, property, value, position
-    from renamed_properties
+    {#- the renamed keys the record has: new name, value (JSON text), position in the record #}
+    select
+        *,
+        list_filter(
+            list_transform(
+                renames,
+                lambda r, i: {
+                    'position': list_position(json_keys(source_properties), r.old),
+                    'new': r.new,
+                    'value': json_extract(source_properties, {{ json_key_path('r.old') }})
+                }
+            ),
+            lambda r: r.value is not null
+        ) as found
+
+    from with_rules
 
 ),
 
-one_value_per_property as (
-
-    select * from all_properties
-    qualify row_number() over (partition by uuid, property order by priority, position) = 1
-
-),
-
-regrouped_properties as (
+mapped as (
 
     select
-        uuid,
-        to_json(map_from_entries(list({'k': property, 'v': value} order by position))) as properties
+        *,
+        {#- two old keys renamed to one new key: the first in the record wins #}
+        list_filter(list_sort(found), lambda r, i: list_position(list_transform(list_sort(found), lambda x: x.new), r.new) = i) as moved,
+        json_merge_patch(
+            source_properties,
+            to_json(map_from_entries(list_transform(
+                list_distinct(list_concat(
+                    dropped,
+                    list_transform(renames, lambda r: r.old),
+                    list_transform(found, lambda r: r.new),
+                    ['source_system', 'source_event_id']
+                )),
+                lambda key: {'k': key, 'v': cast(null as json)}
+            )))
+        ) as kept
 
-    from one_value_per_property
-    group by uuid
+    from renamed
 
 ),
 
 final as (
 
     select
-        valid_events.uuid,
-        coalesce(nullif(trim(event_name_mappings.event), ''), valid_events.source_event_name) as event,
-        valid_events.distinct_id,
-        valid_events.distinct_id_is_anonymous,
-        {{ to_iso8601_utc('valid_events.event_at') }} as timestamp,
-        cast(regrouped_properties.properties as json) as properties,
-        valid_events.event_at,
-        valid_events.source_system,
-        valid_events.source_event_id,
-        valid_events.source_event_name,
-        valid_events.load_id,
-        valid_events.line_number
+        mapped.uuid,
+        coalesce(nullif(trim(event_name_mappings.event), ''), mapped.source_event_name) as event,
+        mapped.distinct_id,
+        mapped.distinct_id_is_anonymous,
+        {{ to_iso8601_utc('mapped.event_at') }} as timestamp,
+        cast('{' || concat_ws(',',
+            nullif(substr(cast(mapped.kept as varchar), 2, length(cast(mapped.kept as varchar)) - 2), ''),
+            nullif(array_to_string(list_transform(mapped.moved, lambda r: cast(to_json(r.new) as varchar) || ':' || r.value), ','), ''),
+            '"source_system":' || cast(to_json(mapped.source_system) as varchar),
+            '"source_event_id":' || cast(to_json(mapped.source_event_id) as varchar)
+        ) || '}' as json) as properties,
+        mapped.event_at,
+        mapped.source_system,
+        mapped.source_event_id,
+        mapped.source_event_name,
+        mapped.load_id,
+        mapped.line_number
 
-    from valid_events
-    inner join regrouped_properties
-        on regrouped_properties.uuid = valid_events.uuid
+    from mapped
     left join event_name_mappings
-        on event_name_mappings.source_system = valid_events.source_system
-        and event_name_mappings.source_event = valid_events.source_event_name
+        on event_name_mappings.source_system = mapped.source_system
+        and event_name_mappings.source_event = mapped.source_event_name
 
 )
 
