@@ -32,6 +32,19 @@
     '$.{% for part in path.split('.') %}"{{ part }}"{% if not loop.last %}.{% endif %}{% endfor %}'
 {%- endmacro %}
 
+{#
+  The text at each of `paths` (numbers and objects as their JSON text, missing or JSON null as
+  null), read with one parse of `record`: a list; pick from it with first_of.
+#}
+{% macro json_texts(record, paths) -%}
+    json_extract_string({{ record }}, [{% for path in paths %}{{ json_path(path) }}{% if not loop.last %}, {% endif %}{% endfor %}])
+{%- endmacro %}
+
+{# The first non-blank of the `texts` list's elements at `positions` (1-based), else null. #}
+{% macro first_of(texts, positions) -%}
+    coalesce({% for i in positions %}{{ nonblank(texts ~ '[' ~ i ~ ']') }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
 {# The first of `paths` whose value is non-blank text (numbers become text), else null. #}
 {% macro first_text(record, paths) -%}
     coalesce({% for path in paths %}{{ nonblank(record ~ "->>" ~ json_path(path)) }}{% if not loop.last %}, {% endif %}{% endfor %})

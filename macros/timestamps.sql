@@ -14,14 +14,12 @@
   Sub-second precision is kept down to the microsecond.
 #}
 {% macro duckdb__epoch_to_timestamp(value, unit='auto') %}
+    {#- A double holds every microsecond exactly up to year 2255 in seconds (and ms, us) #}
     {%- set micros_per = {'s': '1000000', 'ms': '1000', 'us': '1'} -%}
     list_transform(
-        [coalesce(
-            try_cast(cast({{ value }} as varchar) as decimal(38, 9)),
-            try_cast(try_cast(cast({{ value }} as varchar) as double) as decimal(38, 9))
-        )],
+        [try_cast(cast({{ value }} as varchar) as double)],
         lambda t: case
-            when t is null or t <= 0 or t >= 1e17 then null
+            when t is null or isnan(t) or t <= 0 or t >= 1e17 then null
             {%- if unit == 'auto' %}
             when t >= 1e14 then null
             when t > 1e10 then make_timestamp(try_cast(round(t * 1000) as bigint))

@@ -81,20 +81,21 @@ judged as (
 
 ),
 
-numbered as (
+valid_copies as (
 
+    {#- valid records numbered among the copies of their uuid in these loads (only the keys go
+        through the sort: the properties do not) #}
     select
-        *,
-        rejection_reason is null and exclusion_reason is null as is_valid,
+        load_id,
+        line_number,
+        uuid,
         row_number() over copies as copy_in_new_loads,
         first_value(load_id) over copies as first_load_id,
         first_value(line_number) over copies as first_line_number
 
     from judged
-    window copies as (
-        partition by uuid, rejection_reason is null and exclusion_reason is null
-        order by load_id, line_number
-    )
+    where rejection_reason is null and exclusion_reason is null
+    window copies as (partition by uuid order by load_id, line_number)
 
 ),
 
@@ -110,7 +111,7 @@ earlier_copies as (
 
     from {{ this }}
     where copy_number is not null
-        and uuid in (select uuid from numbered where is_valid)
+        and uuid in (select uuid from valid_copies)
     group by uuid
     {% else %}
     select
@@ -126,30 +127,32 @@ earlier_copies as (
 final as (
 
     select
-        numbered.source_system,
-        numbered.load_id,
-        numbered.line_number,
-        numbered.file_path,
-        numbered.uuid,
-        numbered.source_event_id,
-        numbered.source_event_name,
-        numbered.distinct_id,
-        numbered.distinct_id_is_anonymous,
-        numbered.source_time,
-        numbered.event_at,
-        case when numbered.is_valid then numbered.source_properties end as source_properties,
-        numbered.person_properties,
-        case when numbered.rejection_reason is not null then numbered.source_record end as source_record,
-        numbered.exclusion_reason,
-        numbered.rejection_reason,
-        case when numbered.is_valid then coalesce(earlier_copies.copies, 0) + numbered.copy_in_new_loads end as copy_number,
-        case when numbered.is_valid then coalesce(earlier_copies.kept_load_id, numbered.first_load_id) end as kept_load_id,
-        case when numbered.is_valid then coalesce(earlier_copies.kept_line_number, numbered.first_line_number) end as kept_line_number
+        judged.source_system,
+        judged.load_id,
+        judged.line_number,
+        judged.file_path,
+        judged.uuid,
+        judged.source_event_id,
+        judged.source_event_name,
+        judged.distinct_id,
+        judged.distinct_id_is_anonymous,
+        judged.source_time,
+        judged.event_at,
+        case when valid_copies.uuid is not null then judged.source_properties end as source_properties,
+        judged.person_properties,
+        case when judged.rejection_reason is not null then judged.source_record end as source_record,
+        judged.exclusion_reason,
+        judged.rejection_reason,
+        coalesce(earlier_copies.copies, 0) + valid_copies.copy_in_new_loads as copy_number,
+        coalesce(earlier_copies.kept_load_id, valid_copies.first_load_id) as kept_load_id,
+        coalesce(earlier_copies.kept_line_number, valid_copies.first_line_number) as kept_line_number
 
-    from numbered
+    from judged
+    left join valid_copies
+        on valid_copies.load_id = judged.load_id
+        and valid_copies.line_number = judged.line_number
     left join earlier_copies
-        on numbered.is_valid
-        and earlier_copies.uuid = numbered.uuid
+        on earlier_copies.uuid = valid_copies.uuid
 
 )
 

@@ -36,12 +36,17 @@ property_mappings as (
 
 property_rules as (
 
-    {#- one row per source system: the keys it drops, and the keys it renames, in seed order #}
+    {#- one row per source system: its renames, and a JSON patch that removes the keys it drops,
+        the keys it renames and the provenance keys (added again at the end) #}
     select
         source_system,
-        list(source_property) filter (where nullif(trim(target_property), '') is null) as dropped,
-        list({'old': source_property, 'new': trim(target_property)})
-            filter (where nullif(trim(target_property), '') is not null) as renames
+        list({'old': source_property, 'new': trim(target_property)} order by source_property)
+            filter (where nullif(trim(target_property), '') is not null) as renames,
+        count(distinct nullif(trim(target_property), '')) < count(nullif(trim(target_property), '')) as shares_targets,
+        to_json(map_from_entries(list_distinct(list_concat(
+            list({'k': source_property, 'v': cast(null as json)}),
+            [{'k': 'source_system', 'v': cast(null as json)}, {'k': 'source_event_id', 'v': cast(null as json)}]
+        )))) as removals
 
     from property_mappings
     group by source_system
@@ -52,8 +57,11 @@ with_rules as (
 
     select
         valid_events.*,
-        coalesce(property_rules.dropped, []) as dropped,
-        coalesce(property_rules.renames, []) as renames
+        coalesce(property_rules.renames, []) as renames,
+        coalesce(property_rules.shares_targets, false) as shares_targets,
+        coalesce(property_rules.removals, cast('{"source_system":null,"source_event_id":null}' as json)) as removals,
+        case when len(property_rules.renames) > 0 then json_keys(valid_events.source_properties) else [] end as record_keys,
+        case when len(property_rules.renames) > 0 then json_extract(valid_events.source_properties, '$.*') end as record_values
 
     from valid_events
     left join property_rules
@@ -63,22 +71,33 @@ with_rules as (
 
 renamed as (
 
-    {#- the renamed keys the record has: new name, value (JSON text), position in the record #}
+    {#- the renamed keys the record has: position in the record, new name, value (JSON) #}
     select
         *,
         list_filter(
             list_transform(
                 renames,
-                lambda r, i: {
-                    'position': list_position(json_keys(source_properties), r.old),
-                    'new': r.new,
-                    'value': json_extract(source_properties, {{ json_key_path('r.old') }})
-                }
+                lambda r: {'position': list_position(record_keys, r.old), 'new': r.new, 'value': record_values[list_position(record_keys, r.old)]}
             ),
-            lambda r: r.value is not null
+            lambda r: r.position is not null
         ) as found
 
     from with_rules
+
+),
+
+moved as (
+
+    select
+        *,
+        case
+            {#- two old keys renamed to one new key: the first in the record wins #}
+            when shares_targets then list_filter(list_sort(found), lambda r, i: list_position(list_transform(list_sort(found), lambda x: x.new), r.new) = i)
+            else found
+        end as moved,
+        json_merge_patch(source_properties, removals) as without_removed
+
+    from renamed
 
 ),
 
@@ -86,22 +105,16 @@ mapped as (
 
     select
         *,
-        {#- two old keys renamed to one new key: the first in the record wins #}
-        list_filter(list_sort(found), lambda r, i: list_position(list_transform(list_sort(found), lambda x: x.new), r.new) = i) as moved,
-        json_merge_patch(
-            source_properties,
-            to_json(map_from_entries(list_transform(
-                list_distinct(list_concat(
-                    dropped,
-                    list_transform(renames, lambda r: r.old),
-                    list_transform(found, lambda r: r.new),
-                    ['source_system', 'source_event_id']
-                )),
-                lambda key: {'k': key, 'v': cast(null as json)}
-            )))
-        ) as kept
+        case
+            {#- a renamed key wins over a key of the same name the record already had #}
+            when list_has_any(record_keys, list_transform(moved, lambda r: r.new)) then json_merge_patch(
+                without_removed,
+                to_json(map_from_entries(list_transform(moved, lambda r: {'k': r.new, 'v': cast(null as json)})))
+            )
+            else without_removed
+        end as kept
 
-    from renamed
+    from moved
 
 ),
 

@@ -7,11 +7,31 @@
     function over the record's content, so copies collapse and reruns agree.
 #}
 
+{#- every field read from the record, with one parse (positions below are 1-based) #}
+{%- set fields = [
+    'event', 'properties.$insert_id', 'properties.distinct_id', 'properties.$user_id',
+    'properties.$device_id', 'properties.time',
+] %}
+
 with
 
 source as (
 
     select * from {{ source('mixpanel', 'mixpanel_events') }}
+
+),
+
+extracted as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ json_texts('record', fields) }} as field,
+        record->'$.properties' as properties
+
+    from source
 
 ),
 
@@ -22,15 +42,15 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ first_text('record', ['event']) }} as source_event_name,
-        {{ json_object_at('record', 'properties') }} as source_properties,
-        {{ first_text('record', ['properties.$insert_id']) }} as insert_id,
-        {{ first_text('record', ['properties.distinct_id', 'properties.$user_id', 'properties.$device_id']) }} as distinct_id,
-        {{ first_text('record', ['properties.distinct_id']) }} as property_distinct_id,
-        {{ first_text('record', ['properties.$user_id']) }} as user_id,
-        record->>'$.properties.time' as source_time
+        {{ first_of('field', [1]) }} as source_event_name,
+        case when json_type(properties) = 'OBJECT' then properties else cast('{}' as json) end as source_properties,
+        {{ first_of('field', [2]) }} as insert_id,
+        {{ first_of('field', [3, 4, 5]) }} as distinct_id,
+        {{ first_of('field', [3]) }} as property_distinct_id,
+        {{ first_of('field', [4]) }} as user_id,
+        field[6] as source_time
 
-    from source
+    from extracted
 
 ),
 
