@@ -187,12 +187,19 @@ def load_paths(
     con.execute(RAW_SOURCE_DDL.format(table=table))   # before any transaction: no catalog conflicts
     con.execute(_LANDING_SETTINGS)
     paths = list(paths)
+    unchanged = {path: _unchanged_load(con, source, path) for path in paths}
     with ThreadPoolExecutor(PARALLEL_FILES) as pool:
-        scans = [pool.submit(_scan_json_lines, path) if _is_json_lines(path) else None for path in paths]
+        scans = [
+            pool.submit(_scan_json_lines, path) if _is_json_lines(path) and not unchanged[path] else None
+            for path in paths
+        ]
         running: list[tuple[Future, Path]] = []
         landing: dict[str, Future] = {}     # content being landed by this call -> its result
         try:
             for path, scan in zip(paths, scans):
+                if unchanged[path]:
+                    running.append((_done(unchanged[path]), path))
+                    continue
                 if scan is None:
                     yield from _finished(running)
                     yield from load_path(con, source, path, table)
@@ -223,6 +230,32 @@ def load_paths(
 
 # Raw text compresses ~8x with ZSTD and is written as fast as uncompressed.
 _LANDING_SETTINGS = "set force_compression = 'zstd'; set memory_limit = '320MB'"
+
+
+def _modified_ns(label: str) -> int | None:
+    """The modification time of a landed file (None for a zip member, or a file gone since)."""
+    try:
+        return None if "!" in label and not Path(label).exists() else Path(label).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _unchanged_load(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> FileResult | None:
+    """A load of this very file, unchanged since (same path, size and modification time, as
+    make and rsync judge it): it is skipped without reading it again."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    row = con.execute(
+        """
+        select load_id, records, bad_lines from raw.loads
+        where source_system = ? and file_path = ? and file_bytes = ? and file_modified_ns = ?
+        order by load_id limit 1
+        """,
+        [source, str(path), stat.st_size, stat.st_mtime_ns],
+    ).fetchone()
+    return FileResult(str(path), row[1], row[2], already_loaded_as=row[0]) if row else None
 
 
 def _is_json_lines(path: Path) -> bool:
@@ -432,8 +465,11 @@ def _land_as(
         try:
             records, bad = writer(con, source, table, load_id, path, loaded_at)
             con.execute(
-                "insert into raw.loads values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [load_id, source, path, sha, size, records, bad, loaded_at],
+                """
+                insert into raw.loads (load_id, source_system, file_path, content_sha256, file_bytes, records, bad_lines, loaded_at, file_modified_ns)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [load_id, source, path, sha, size, records, bad, loaded_at, _modified_ns(path)],
             )
             con.execute("commit")
         except _CannotLand:

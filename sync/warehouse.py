@@ -37,6 +37,9 @@ create table if not exists raw.loads (
     bad_lines bigint not null,
     loaded_at timestamp not null
 );
+-- the file's modification time when landed: an unchanged file (same path, size and time) is
+-- known as landed without reading it again
+alter table raw.loads add column if not exists file_modified_ns bigint;
 create table if not exists raw.load_errors (
     load_id bigint not null,
     source_system varchar not null,
