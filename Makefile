@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser demo test bench clean
+.PHONY: install browser demo test bench bench-transform clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,10 @@ test: install browser
 bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/push_bench.py
+
+# The transform at scale: sync load, dbt build, a no-op rerun, +1 %, full refresh, at 1 M and 10 M events.
+bench-transform: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/transform_bench.py
 
 clean:
 	rm -rf $(VENV) target logs .demo warehouse.duckdb warehouse.duckdb.wal

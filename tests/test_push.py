@@ -218,7 +218,7 @@ def add_events(warehouse, n: int, load_id: int = 2) -> None:
             cast(uuid() as varchar), 'Synthetic', 'user-' || (i % 7), i % 2 = 0,
             strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
             cast(json_object('i', i, 'source_system', 'mixpanel') as json),
-            timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Synthetic', ?, i
+            timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Synthetic', ?, i, null
         from range(?) as t(i)
         """,
         [load_id, n],

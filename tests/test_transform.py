@@ -92,3 +92,86 @@ def test_rebuild_is_stable_and_full_refresh_gives_same_uuids(small_warehouse, db
     dbt("build", "--full-refresh")
     after = query(small_warehouse, "select uuid, event, distinct_id, timestamp, properties::varchar from events order by uuid")
     assert after == before
+
+
+MARTS = {
+    # every column but build_id (the invocation that wrote the row), in a total order
+    "events": "uuid, event, distinct_id, distinct_id_is_anonymous, timestamp, properties::varchar, event_at, "
+              "source_system, source_event_id, source_event_name, load_id, line_number",
+    "events_rejected": "source_system, load_id, line_number, file_path, rejection_reason, detail, uuid, "
+                       "source_event_name, distinct_id, source_line",
+    "events_duplicates": "source_system, load_id, line_number, file_path, uuid, kept_load_id, kept_line_number",
+    "events_excluded": "source_system, load_id, line_number, file_path, exclusion_reason, uuid, source_event_name, "
+                       "distinct_id, event_at",
+    "persons": "uuid, distinct_id, distinct_id_is_anonymous, properties::varchar, timestamp, event_at, first_seen_at, "
+               "last_seen_at, source_systems, load_id",
+    "int_events__validated": "source_system, load_id, line_number, uuid, source_event_name, distinct_id, event_at, "
+                             "source_properties::varchar, person_properties::varchar, source_record, exclusion_reason, "
+                             "rejection_reason, copy_number, kept_load_id, kept_line_number",
+}
+
+
+def _marts(warehouse) -> dict[str, list[tuple]]:
+    return {name: query(warehouse, f"select {cols} from {name} order by all") for name, cols in MARTS.items()}
+
+
+def test_builds_load_by_load_equal_one_full_refresh(warehouse, cli, dbt, tmp_path):
+    """Five builds, each over new loads that share duplicates, exclusions and persons with
+    earlier ones, give exactly the marts a --full-refresh of everything gives."""
+    from source_exports import amplitude_zip, ga4_exports, segment_archive
+
+    mixpanel = write_mixpanel_export(tmp_path / "mixpanel", events=1500, files=3)
+    first, second, third = mixpanel.files
+    # a later export that repeats events of the first file (same $insert_id, or same content)
+    repeated = tmp_path / "repeat" / "again.jsonl"
+    repeated.parent.mkdir()
+    repeated.write_bytes(b"".join(first.read_bytes().splitlines(keepends=True)[::7]))
+    later_amplitude = tmp_path / "amplitude-later.jsonl"
+    later_amplitude.write_text(json.dumps({
+        "uuid": "5b1c7d7e-0000-4000-8000-000000000099", "event_type": "Song Played", "user_id": "user-1",
+        "device_id": "dev-1", "event_time": "2023-06-01 10:00:00", "event_properties": {},
+        "user_properties": {"plan": "team", "seats": 5},
+    }) + "\n")
+    ndjson, parquet = ga4_exports(tmp_path)
+
+    steps = [
+        [("mixpanel", first)],
+        [("amplitude", amplitude_zip(tmp_path))],
+        [("mixpanel", second), ("mixpanel", repeated)],
+        [("segment", segment_archive(tmp_path)), ("ga4", ndjson)],
+        [("amplitude", later_amplitude), ("mixpanel", third), ("ga4", parquet)],
+    ]
+    built_by = set()
+    for step in steps:
+        for source, path in step:
+            assert cli("load", source, str(path)).exit_code == 0
+        dbt("build")
+        built_by |= {row[0] for row in query(warehouse, "select distinct build_id from events")}
+    incremental = _marts(warehouse)
+    assert len(built_by) == len(steps)            # each build added rows of its own
+    assert incremental["events_duplicates"] and incremental["events_excluded"]
+    assert any(row[0] == 3 for row in query(warehouse, "select copy_number from int_events__validated"))
+    assert dict(query(warehouse, "select distinct_id, properties::varchar from persons where distinct_id = 'user-1'")) == {
+        "user-1": '{"plan":"team","seats":5}'
+    }
+
+    dbt("build", "--full-refresh")
+    assert _marts(warehouse) == incremental
+    assert query(warehouse, "select count(distinct build_id) from events") == [(1,)]
+
+
+def test_a_build_with_nothing_new_writes_nothing(small_warehouse, dbt):
+    before = query(small_warehouse, "select build_id, count(*) from events group by 1")
+    dbt("build")
+    assert query(small_warehouse, "select build_id, count(*) from events group by 1") == before
+    assert query(small_warehouse, "select count(*) from dbt_build where build_id in (select build_id from events)") == [(0,)]
+
+
+def test_unit_tests_and_audit_tests_pass(small_warehouse, dbt):
+    """`dbt build` leaves the unit tests and the audit views' tests out (selectors.yml); here they run."""
+    result = dbt("test", "--select", "test_type:unit", "tag:audit")
+    assert "ERROR=0" in result.stdout and "FAIL=0" in result.stdout
+    ran = int(result.stdout.split("PASS=")[1].split()[0])
+    assert ran >= 19            # 16 unit tests and the audit views' 3
+    default = dbt("build")
+    assert "unit_test" not in default.stdout
