@@ -115,9 +115,12 @@ class Endpoint:
 def step(name: str, *commands: list[str], env: dict) -> dict:
     figures = {"step": name, "seconds": 0.0, "tree_rss_mb": 0.0, "commands": []}
     for command in commands:
-        result = run(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = Path(env["DBT_LOG_PATH"]).with_name("step.log")
+        with log.open("w") as output:
+            result = run(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
         if result["returncode"] != 0:
-            raise SystemExit(f"{name}: {' '.join(command[:3])} failed with exit code {result['returncode']}")
+            tail = log.read_text()[-3000:]
+            raise SystemExit(f"{name}: {' '.join(command[:3])} failed with exit code {result['returncode']}:\n{tail}")
         figures["seconds"] += result["seconds"]
         figures["tree_rss_mb"] = max(figures["tree_rss_mb"], result["tree_rss_mb"])
         figures["commands"].append({"command": " ".join(Path(command[0]).name.split() + command[1:3]), **result})
