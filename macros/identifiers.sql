@@ -45,6 +45,19 @@
     coalesce({% for i in positions %}{{ nonblank(texts ~ '[' ~ i ~ ']') }}{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
 
+{#
+  The JSON values at each of `paths` (objects, arrays, text as JSON; missing as null), read
+  with one parse of `record`: a list.
+#}
+{% macro json_values(record, paths) -%}
+    json_extract({{ record }}, [{% for path in paths %}{{ json_path(path) }}{% if not loop.last %}, {% endif %}{% endfor %}])
+{%- endmacro %}
+
+{# `value` (JSON) when it is an object, else `otherwise` (default: an empty object). #}
+{% macro object_or(value, otherwise="cast('{}' as json)") -%}
+    case when json_type({{ value }}) = 'OBJECT' then {{ value }} else {{ otherwise }} end
+{%- endmacro %}
+
 {# The first of `paths` whose value is non-blank text (numbers become text), else null. #}
 {% macro first_text(record, paths) -%}
     coalesce({% for path in paths %}{{ nonblank(record ~ "->>" ~ json_path(path)) }}{% if not loop.last %}, {% endif %}{% endfor %})

@@ -11,13 +11,31 @@
   - session_start / session_end are excluded by the `event_exclusions` seed
 #}
 
-{%- set times = ['event_time', 'client_event_time', 'server_received_time'] %}
+{#- every field read from the record, with one parse each for texts and objects (1-based) #}
+{%- set fields = [
+    'event_type', 'uuid', 'device_id', 'ip_address', 'user_id',
+    'event_time', 'client_event_time', 'server_received_time',
+] %}
 
 with
 
 source as (
 
     select * from {{ source('amplitude', 'amplitude_events') }}
+
+),
+
+extracted as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ json_texts('record', fields) }} as field,
+        {{ json_values('record', ['event_properties', 'user_properties']) }} as object
+
+    from source
 
 ),
 
@@ -28,22 +46,21 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ first_text('record', ['event_type']) }} as source_event_name,
-        {{ as_uuid("record->>'$.uuid'") }} as amplitude_uuid,
-        {{ first_text('record', ['uuid']) }} as source_event_id,
-        {{ first_text('record', ['device_id']) }} as device_id,
-        {{ first_text('record', ['ip_address']) }} as ip_address,
-        {{ first_text('record', ['user_id', 'device_id']) }} as distinct_id,
-        {{ first_text('record', ['user_id']) }} is null as distinct_id_is_anonymous,
-        {{ first_text('record', times) }} as source_time,
-        {{ first_timestamp('record', times) }} as event_at,
-        {{ json_object_at('record', 'event_properties') }} as event_properties,
-        {{ json_object_at('record', 'user_properties', otherwise='null') }} as person_properties
+        {{ first_of('field', [1]) }} as source_event_name,
+        {{ as_uuid('field[2]') }} as amplitude_uuid,
+        {{ first_of('field', [2]) }} as source_event_id,
+        {{ first_of('field', [3]) }} as device_id,
+        {{ first_of('field', [4]) }} as ip_address,
+        {{ first_of('field', [5, 3]) }} as distinct_id,
+        {{ first_of('field', [5]) }} is null as distinct_id_is_anonymous,
+        {{ first_of('field', [6, 7, 8]) }} as source_time,
+        {{ first_timestamp_of('field', [6, 7, 8]) }} as event_at,
+        {{ object_or('object[1]') }} as event_properties,
+        {{ object_or('object[2]', otherwise='null') }} as person_properties
 
-    from source
+    from extracted
 
 ),
-
 final as (
 
     select

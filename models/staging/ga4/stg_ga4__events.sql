@@ -11,11 +11,38 @@
     Exact duplicate rows collapse; two distinct events identical in all of these would too.
 #}
 
+{#- every field read from the record, with one parse each for texts and lists (1-based) #}
+{%- set fields = ['event_name', 'user_id', 'user_pseudo_id', 'event_timestamp'] %}
+
 with
 
 source as (
 
     select * from {{ source('ga4', 'ga4_events') }}
+
+),
+
+extracted as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ json_texts('record', fields) }} as field,
+        {{ json_values('record', ['event_params', 'user_properties']) }} as list
+
+    from source
+
+),
+
+flattened as (
+
+    select
+        *,
+        {{ ga4_params_to_json('list[1]') }} as params
+
+    from extracted
 
 ),
 
@@ -26,24 +53,21 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ first_text('record', ['event_name']) }} as source_event_name,
-        {{ first_text('record', ['user_id', 'user_pseudo_id']) }} as distinct_id,
-        {{ first_text('record', ['user_id']) }} is null as distinct_id_is_anonymous,
-        {{ first_text('record', ['event_timestamp']) }} as source_time,
-        {{ ga4_params_to_json("record->'$.event_params'") }} as source_properties,
-        case
-            when json_type(record, '$.user_properties') = 'ARRAY'
-                then {{ ga4_params_to_json("record->'$.user_properties'") }}
-        end as person_properties,
+        {{ first_of('field', [1]) }} as source_event_name,
+        {{ first_of('field', [2, 3]) }} as distinct_id,
+        {{ first_of('field', [2]) }} is null as distinct_id_is_anonymous,
+        {{ first_of('field', [4]) }} as source_time,
+        params as source_properties,
+        case when json_type(list[2]) = 'ARRAY' then {{ ga4_params_to_json('list[2]') }} end as person_properties,
         concat_ws('|',
-            coalesce(record->>'$.user_pseudo_id', ''),
-            coalesce(record->>'$.user_id', ''),
-            coalesce(record->>'$.event_name', ''),
-            coalesce(record->>'$.event_timestamp', ''),
-            cast({{ ga4_params_to_json("record->'$.event_params'") }} as varchar)
+            coalesce(field[3], ''),
+            coalesce(field[2], ''),
+            coalesce(field[1], ''),
+            coalesce(field[4], ''),
+            cast(params as varchar)
         ) as surrogate_key
 
-    from source
+    from flattened
 
 ),
 

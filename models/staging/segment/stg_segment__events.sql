@@ -10,13 +10,31 @@
     message collapse; the original messageId, sentAt and projectId are not sent on
 #}
 
-{%- set times = ['timestamp', 'originalTimestamp', 'receivedAt'] %}
+{#- every field read from the record, with one parse each for texts and objects (1-based) #}
+{%- set fields = [
+    'type', 'event', 'messageId', 'name', 'userId', 'anonymousId',
+    'timestamp', 'originalTimestamp', 'receivedAt',
+] %}
 
 with
 
 source as (
 
     select * from {{ source('segment', 'segment_events') }}
+
+),
+
+extracted as (
+
+    select
+        load_id,
+        line_number,
+        file_path,
+        record,
+        {{ json_texts('record', fields) }} as field,
+        {{ json_values('record', ['properties', 'traits', 'context.traits']) }} as object
+
+    from source
 
 ),
 
@@ -27,21 +45,20 @@ parsed as (
         line_number,
         file_path,
         record,
-        lower({{ first_text('record', ['type']) }}) as message_type,
-        {{ first_text('record', ['event']) }} as track_event,
-        {{ first_text('record', ['messageId']) }} as message_id,
-        {{ first_text('record', ['name']) }} as screen_name,
-        {{ first_text('record', ['userId', 'anonymousId']) }} as distinct_id,
-        {{ first_text('record', ['userId']) }} is null as distinct_id_is_anonymous,
-        {{ first_text('record', times) }} as source_time,
-        {{ first_timestamp('record', times) }} as event_at,
-        {{ json_object_at('record', 'properties') }} as properties,
-        {{ json_object_at('record', 'traits', otherwise=json_object_at('record', 'context.traits', otherwise='null')) }} as person_properties
+        lower({{ first_of('field', [1]) }}) as message_type,
+        {{ first_of('field', [2]) }} as track_event,
+        {{ first_of('field', [3]) }} as message_id,
+        {{ first_of('field', [4]) }} as screen_name,
+        {{ first_of('field', [5, 6]) }} as distinct_id,
+        {{ first_of('field', [5]) }} is null as distinct_id_is_anonymous,
+        {{ first_of('field', [7, 8, 9]) }} as source_time,
+        {{ first_timestamp_of('field', [7, 8, 9]) }} as event_at,
+        {{ object_or('object[1]') }} as properties,
+        {{ object_or('object[2]', otherwise=object_or('object[3]', otherwise='null')) }} as person_properties
 
-    from source
+    from extracted
 
 ),
-
 final as (
 
     select
