@@ -1,7 +1,7 @@
 """Run a command as a child and print its wall time and peak RSS as JSON on the last line.
 
 Peak RSS is the process tree's: the command and every process it starts (dbt's threads are in
-its process; `sync push`'s endpoint is not its child), summed, sampled every 20 ms from /proc.
+its process; `sync push`'s endpoint is not its child), summed, sampled every 50 ms from /proc.
 `max_rss_mb` is the largest single child's peak as the kernel counts it (getrusage).
 
 Usage: python bench/measure.py CMD [ARGS...]
@@ -18,17 +18,20 @@ import threading
 import time
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as stat:
-                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(parent, []).append(int(name))
-    return tree
+def _children_of(pid: int) -> list[int]:
+    """The children of `pid`, from /proc/PID/task/*/children (cheap: no scan of all of /proc)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue
+    return found
 
 
 def _rss_kb(pid: int) -> int:
@@ -43,11 +46,11 @@ def _rss_kb(pid: int) -> int:
 
 
 def tree_rss_kb(root: int) -> int:
-    tree, total, todo = _children(), 0, [root]
+    total, todo = 0, [root]
     while todo:
         pid = todo.pop()
         total += _rss_kb(pid)
-        todo.extend(tree.get(pid, []))
+        todo.extend(_children_of(pid))
     return total
 
 
@@ -59,7 +62,7 @@ def run(command: list[str], **kwargs) -> dict:
 
     def sample() -> None:
         nonlocal peak
-        while not done.wait(0.02):
+        while not done.wait(0.05):
             peak = max(peak, tree_rss_kb(child.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -1,16 +1,24 @@
 {#
   Incremental builds by load. Every raw row carries the `load_id` of the `sync load` that
   landed it, and load ids only grow, so a model built from raw rows keeps up with the
-  warehouse by taking the loads above the newest one it holds. (A load that gave a model no
-  rows is looked at again by the next build, and gives it none again.)
+  warehouse by taking the loads above the newest one it has taken in before.
 
-  `new_loads()` is the filter for the model being built: `load_id > N` with N read from the
-  model itself before the build (a literal, so DuckDB skips the row groups of older loads),
-  or `true` on a first build and with --full-refresh.
+  That newest load is recorded per model in the table `dbt_watermarks` by the post-hook
+  record_watermark (after a successful build only): for int_events__validated the newest load
+  in raw.loads, for the marts built from it the load int_events__validated was built through.
+  A load that gave a model no rows is not looked at again.
+
+  `new_loads()` is the filter for the model being built: `load_id > N` with N read before the
+  build (a literal, so DuckDB skips the row groups of older loads), or `true` on a first build
+  and with --full-refresh.
 #}
 {% macro last_built_load() %}
     {%- if execute and this is not none and is_incremental() -%}
-        {%- set result = run_query("select coalesce(max(load_id), 0) from " ~ this) -%}
+        {%- set result = run_query(
+            "select coalesce("
+            ~ "(select max(built_through_load) from " ~ this.schema ~ ".dbt_watermarks where model = '" ~ this.identifier ~ "'), "
+            ~ "(select max(load_id) from " ~ this ~ "), 0)"
+        ) -%}
         {{ return(result.columns[0].values()[0] | int) }}
     {%- endif -%}
     {{ return(0) }}
@@ -21,6 +29,17 @@
     {%- if last > 0 -%} {{ column }} > {{ last }} {%- else -%} true {%- endif -%}
 {%- endmacro %}
 
+{#- The post-hook of every incremental model: what it has now taken in. #}
+{% macro record_watermark() %}
+    {%- if this.identifier == 'int_events__validated' -%}
+        {%- set through = "(select coalesce(max(load_id), 0) from raw.loads)" -%}
+    {%- else -%}
+        {%- set through = "(select coalesce(max(built_through_load), 0) from " ~ this.schema ~ ".dbt_watermarks where model = 'int_events__validated')" -%}
+    {%- endif -%}
+    delete from {{ this.schema }}.dbt_watermarks where model = '{{ this.identifier }}';
+    insert into {{ this.schema }}.dbt_watermarks values ('{{ this.identifier }}', {{ through }}, '{{ invocation_id }}')
+{% endmacro %}
+
 {#
   Which build wrote a row: every incremental model stores the dbt invocation id of the build
   that wrote each row in `build_id`, and `dbt build` (or `dbt run`) records its own id in the
@@ -30,6 +49,9 @@
   `dbt test` checks what the last build wrote.
 #}
 {% macro record_build() %}
+    create table if not exists {{ target.schema }}.dbt_watermarks (
+        model varchar primary key, built_through_load bigint not null, build_id varchar
+    );
     {%- if flags.WHICH in ('build', 'run') -%}
         create or replace table {{ target.schema }}.dbt_build as
         select '{{ invocation_id }}' as build_id, cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as started_at

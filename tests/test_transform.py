@@ -100,14 +100,15 @@ MARTS = {
               "source_system, source_event_id, source_event_name, load_id, line_number",
     "events_rejected": "source_system, load_id, line_number, file_path, rejection_reason, detail, uuid, "
                        "source_event_name, distinct_id, source_line",
-    "events_duplicates": "source_system, load_id, line_number, file_path, uuid, kept_load_id, kept_line_number",
+    "events_duplicates": "source_system, load_id, line_number, file_path, uuid, event_at, copy_number, kept_load_id, "
+                         "kept_line_number",
     "events_excluded": "source_system, load_id, line_number, file_path, exclusion_reason, uuid, source_event_name, "
                        "distinct_id, event_at",
     "persons": "uuid, distinct_id, distinct_id_is_anonymous, properties::varchar, timestamp, event_at, first_seen_at, "
                "last_seen_at, source_systems, load_id",
     "int_events__validated": "source_system, load_id, line_number, uuid, source_event_name, distinct_id, event_at, "
                              "source_properties::varchar, person_properties::varchar, source_record, exclusion_reason, "
-                             "rejection_reason, copy_number, kept_load_id, kept_line_number",
+                             "rejection_reason",
 }
 
 
@@ -150,7 +151,9 @@ def test_builds_load_by_load_equal_one_full_refresh(warehouse, cli, dbt, tmp_pat
     incremental = _marts(warehouse)
     assert len(built_by) == len(steps)            # each build added rows of its own
     assert incremental["events_duplicates"] and incremental["events_excluded"]
-    assert any(row[0] == 3 for row in query(warehouse, "select copy_number from int_events__validated"))
+    assert any(row[0] == 3 for row in query(warehouse, "select copy_number from events_duplicates"))
+    # a copy in a later load of an event from an earlier load points at the kept copy
+    assert query(warehouse, "select count(*) from events_duplicates where load_id > kept_load_id")[0][0] > 0
     assert dict(query(warehouse, "select distinct_id, properties::varchar from persons where distinct_id = 'user-1'")) == {
         "user-1": '{"plan":"team","seats":5}'
     }

@@ -20,8 +20,7 @@ verdicts as (
         case
             when exclusion_reason is not null then 'excluded'
             when rejection_reason is not null then 'rejected'
-            when copy_number > 1 then 'duplicate'
-            else 'event'
+            else 'valid'
         end as verdict,
         rejection_reason
 
@@ -34,17 +33,28 @@ verdicts as (
 
 ),
 
+duplicates_per_day as (
+
+    select source_system, cast(event_at as date) as event_date, count(*) as duplicates
+    from {{ ref('events_duplicates') }}
+    group by all
+
+),
+
 per_day as (
 
     select
-        source_system,
-        event_date,
+        verdicts.source_system,
+        verdicts.event_date,
         count(*) as raw_records,
         count(*) filter (where verdict = 'rejected') as rejected,
         count(*) filter (where verdict = 'excluded') as excluded,
-        count(*) filter (where verdict = 'duplicate') as duplicates
+        any_value(coalesce(duplicates_per_day.duplicates, 0)) as duplicates
 
     from verdicts
+    left join duplicates_per_day
+        on duplicates_per_day.source_system = verdicts.source_system
+        and duplicates_per_day.event_date is not distinct from verdicts.event_date
     group by all
 
 ),

@@ -1,5 +1,6 @@
 {#
-  What `sync push` sends: one row per event (the first copy of each valid record), keyed by
+  What `sync push` sends: one row per event (the first copy of each valid record, see
+  events_duplicates), keyed by
   uuid, with the analysts' mappings applied:
   - event name: `event_name_mappings` seed, else the source's name;
   - properties: `property_mappings` seed renames or (empty target) drops keys; a renamed
@@ -15,10 +16,29 @@
 
 with
 
-valid_events as (
+valid_records as (
 
     select * from {{ ref('int_events__validated') }}
-    where copy_number = 1 and {{ new_loads }}
+    where rejection_reason is null and exclusion_reason is null and {{ new_loads }}
+
+),
+
+later_copies as (
+
+    select load_id, line_number from {{ ref('events_duplicates') }}
+    where {{ new_loads }}
+
+),
+
+valid_events as (
+
+    {#- the first copy of each event: valid records that are not a later copy #}
+    select valid_records.*
+    from valid_records
+    left join later_copies
+        on later_copies.load_id = valid_records.load_id
+        and later_copies.line_number = valid_records.line_number
+    where later_copies.load_id is null
 
 ),
 
