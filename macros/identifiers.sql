@@ -33,29 +33,27 @@
 {%- endmacro %}
 
 {#
-  The text at each of `paths` (numbers and objects as their JSON text, missing or JSON null as
-  null), read with one parse of `record`: a list; pick from it with first_of.
-#}
-{% macro json_texts(record, paths) -%}
-    json_extract_string({{ record }}, [{% for path in paths %}{{ json_path(path) }}{% if not loop.last %}, {% endif %}{% endfor %}])
-{%- endmacro %}
-
-{# The first non-blank of the `texts` list's elements at `positions` (1-based), else null. #}
-{% macro first_of(texts, positions) -%}
-    coalesce({% for i in positions %}{{ nonblank(texts ~ '[' ~ i ~ ']') }}{% if not loop.last %}, {% endif %}{% endfor %})
-{%- endmacro %}
-
-{#
   The JSON values at each of `paths` (objects, arrays, text as JSON; missing as null), read
-  with one parse of `record`: a list.
+  with one parse of `record`: a list to pick from with value_text, first_of and object_or.
 #}
 {% macro json_values(record, paths) -%}
     json_extract({{ record }}, [{% for path in paths %}{{ json_path(path) }}{% if not loop.last %}, {% endif %}{% endfor %}])
 {%- endmacro %}
 
-{# `value` (JSON) when it is an object, else `otherwise` (default: an empty object). #}
+{# The text of a JSON value (a string unquoted, a number or object as its JSON text; JSON null as null). #}
+{% macro value_text(value) -%}
+    json_extract_string({{ value }}, '$')
+{%- endmacro %}
+
+{# The first non-blank text among the `values` list's elements at `positions` (1-based), else null. #}
+{% macro first_of(values, positions) -%}
+    coalesce({% for i in positions %}{{ nonblank(value_text(values ~ '[' ~ i ~ ']')) }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{# `value` (JSON) when it is an object, else `otherwise` (default: an empty object). An
+   extracted JSON value is an object exactly when its text starts with a brace. #}
 {% macro object_or(value, otherwise="cast('{}' as json)") -%}
-    case when json_type({{ value }}) = 'OBJECT' then {{ value }} else {{ otherwise }} end
+    case when starts_with({{ value }}, '{') then {{ value }} else {{ otherwise }} end
 {%- endmacro %}
 
 {# The first of `paths` whose value is non-blank text (numbers become text), else null. #}

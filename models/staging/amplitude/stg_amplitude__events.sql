@@ -11,10 +11,11 @@
   - session_start / session_end are excluded by the `event_exclusions` seed
 #}
 
-{#- every field read from the record, with one parse each for texts and objects (1-based) #}
+{#- every field read from the record, with one parse (positions below are 1-based) #}
 {%- set fields = [
     'event_type', 'uuid', 'device_id', 'ip_address', 'user_id',
     'event_time', 'client_event_time', 'server_received_time',
+    'event_properties', 'user_properties'
 ] %}
 
 with
@@ -32,8 +33,7 @@ extracted as (
         line_number,
         file_path,
         record,
-        {{ json_texts('record', fields) }} as field,
-        {{ json_values('record', ['event_properties', 'user_properties']) }} as object
+        {{ json_values('record', fields) }} as field
 
     from source
 
@@ -47,7 +47,7 @@ parsed as (
         file_path,
         record,
         {{ first_of('field', [1]) }} as source_event_name,
-        {{ as_uuid('field[2]') }} as amplitude_uuid,
+        {{ as_uuid(value_text('field[2]')) }} as amplitude_uuid,
         {{ first_of('field', [2]) }} as source_event_id,
         {{ first_of('field', [3]) }} as device_id,
         {{ first_of('field', [4]) }} as ip_address,
@@ -55,8 +55,8 @@ parsed as (
         {{ first_of('field', [5]) }} is null as distinct_id_is_anonymous,
         {{ first_of('field', [6, 7, 8]) }} as source_time,
         {{ first_timestamp_of('field', [6, 7, 8]) }} as event_at,
-        {{ object_or('object[1]') }} as event_properties,
-        {{ object_or('object[2]', otherwise='null') }} as person_properties
+        {{ object_or('field[9]') }} as event_properties,
+        {{ object_or('field[10]', otherwise='null') }} as person_properties
 
     from extracted
 

@@ -11,8 +11,8 @@
     Exact duplicate rows collapse; two distinct events identical in all of these would too.
 #}
 
-{#- every field read from the record, with one parse each for texts and lists (1-based) #}
-{%- set fields = ['event_name', 'user_id', 'user_pseudo_id', 'event_timestamp'] %}
+{#- every field read from the record, with one parse (positions below are 1-based) #}
+{%- set fields = ['event_name', 'user_id', 'user_pseudo_id', 'event_timestamp', 'event_params', 'user_properties'] %}
 
 with
 
@@ -29,8 +29,7 @@ extracted as (
         line_number,
         file_path,
         record,
-        {{ json_texts('record', fields) }} as field,
-        {{ json_values('record', ['event_params', 'user_properties']) }} as list
+        {{ json_values('record', fields) }} as field
 
     from source
 
@@ -40,7 +39,7 @@ flattened as (
 
     select
         *,
-        {{ ga4_params_to_json('list[1]') }} as params
+        {{ ga4_params_to_json('field[5]') }} as params
 
     from extracted
 
@@ -58,12 +57,12 @@ parsed as (
         {{ first_of('field', [2]) }} is null as distinct_id_is_anonymous,
         {{ first_of('field', [4]) }} as source_time,
         params as source_properties,
-        case when json_type(list[2]) = 'ARRAY' then {{ ga4_params_to_json('list[2]') }} end as person_properties,
+        case when starts_with(field[6], '[') then {{ ga4_params_to_json('field[6]') }} end as person_properties,
         concat_ws('|',
-            coalesce(field[3], ''),
-            coalesce(field[2], ''),
-            coalesce(field[1], ''),
-            coalesce(field[4], ''),
+            coalesce({{ value_text('field[3]') }}, ''),
+            coalesce({{ value_text('field[2]') }}, ''),
+            coalesce({{ value_text('field[1]') }}, ''),
+            coalesce({{ value_text('field[4]') }}, ''),
             cast(params as varchar)
         ) as surrogate_key
 

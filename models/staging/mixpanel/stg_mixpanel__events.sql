@@ -11,6 +11,7 @@
 {%- set fields = [
     'event', 'properties.$insert_id', 'properties.distinct_id', 'properties.$user_id',
     'properties.$device_id', 'properties.time',
+    'properties'
 ] %}
 
 with
@@ -28,8 +29,7 @@ extracted as (
         line_number,
         file_path,
         record,
-        {{ json_texts('record', fields) }} as field,
-        record->'$.properties' as properties
+        {{ json_values('record', fields) }} as field
 
     from source
 
@@ -43,12 +43,12 @@ parsed as (
         file_path,
         record,
         {{ first_of('field', [1]) }} as source_event_name,
-        case when json_type(properties) = 'OBJECT' then properties else cast('{}' as json) end as source_properties,
+        {{ object_or('field[7]') }} as source_properties,
         {{ first_of('field', [2]) }} as insert_id,
         {{ first_of('field', [3, 4, 5]) }} as distinct_id,
         {{ first_of('field', [3]) }} as property_distinct_id,
         {{ first_of('field', [4]) }} as user_id,
-        field[6] as source_time
+        {{ value_text('field[6]') }} as source_time
 
     from extracted
 

@@ -10,10 +10,11 @@
     message collapse; the original messageId, sentAt and projectId are not sent on
 #}
 
-{#- every field read from the record, with one parse each for texts and objects (1-based) #}
+{#- every field read from the record, with one parse (positions below are 1-based) #}
 {%- set fields = [
     'type', 'event', 'messageId', 'name', 'userId', 'anonymousId',
     'timestamp', 'originalTimestamp', 'receivedAt',
+    'properties', 'traits', 'context.traits'
 ] %}
 
 with
@@ -31,8 +32,7 @@ extracted as (
         line_number,
         file_path,
         record,
-        {{ json_texts('record', fields) }} as field,
-        {{ json_values('record', ['properties', 'traits', 'context.traits']) }} as object
+        {{ json_values('record', fields) }} as field
 
     from source
 
@@ -53,8 +53,8 @@ parsed as (
         {{ first_of('field', [5]) }} is null as distinct_id_is_anonymous,
         {{ first_of('field', [7, 8, 9]) }} as source_time,
         {{ first_timestamp_of('field', [7, 8, 9]) }} as event_at,
-        {{ object_or('object[1]') }} as properties,
-        {{ object_or('object[2]', otherwise=object_or('object[3]', otherwise='null')) }} as person_properties
+        {{ object_or('field[10]') }} as properties,
+        {{ object_or('field[11]', otherwise=object_or('field[12]', otherwise='null')) }} as person_properties
 
     from extracted
 
