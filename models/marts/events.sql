@@ -48,27 +48,27 @@ event_name_mappings as (
 
 ),
 
+property_mappings as (
+
+    select * from {{ ref('property_mappings') }}
+
+),
+
 property_rules as (
 
-    {#- one row per source system: its renames; the keys it drops or renames (a JSON patch that
-        removes them, and the same as text); whether it may use the one-patch path below #}
+    {#- one row per source system: its renames, and a JSON patch that removes the keys it drops,
+        the keys it renames and source_system (added again at the end) #}
     select
         source_system,
         list({'old': source_property, 'new': trim(target_property)} order by source_property)
             filter (where nullif(trim(target_property), '') is not null) as renames,
+        count(distinct nullif(trim(target_property), '')) < count(nullif(trim(target_property), '')) as shares_targets,
         to_json(map_from_entries(list_distinct(list_concat(
             list({'k': source_property, 'v': cast(null as json)}),
             [{'k': 'source_system', 'v': cast(null as json)}]
-        )))) as removals,
-        array_to_string(list(cast(to_json(source_property) as varchar) || ':null'), ',') as removals_text,
-        {#- no new key given twice, or also dropped or renamed; no key named like a provenance key #}
-        count(distinct nullif(trim(target_property), '')) = count(nullif(trim(target_property), ''))
-            and count(*) filter (where trim(target_property) in (select source_property from {{ ref('property_mappings') }} as m where m.source_system = property_mappings.source_system)) = 0
-            and count(*) filter (where source_property in ('source_system', 'source_event_id')
-                                    or trim(target_property) in ('source_system', 'source_event_id')) = 0
-            as plain
+        )))) as removals
 
-    from {{ ref('property_mappings') }} as property_mappings
+    from property_mappings
     group by source_system
 
 ),
@@ -78,9 +78,8 @@ with_rules as (
     select
         valid_events.*,
         coalesce(property_rules.renames, []) as renames,
-        coalesce(property_rules.plain, true) as plain,
+        coalesce(property_rules.shares_targets, false) as shares_targets,
         coalesce(property_rules.removals, cast('{"source_system":null}' as json)) as removals,
-        property_rules.removals_text,
         case when len(property_rules.renames) > 0 then json_keys(valid_events.source_properties) else [] end as record_keys,
         case when len(property_rules.renames) > 0 then json_extract(valid_events.source_properties, '$.*') end as record_values
 
@@ -101,12 +100,24 @@ renamed as (
                 lambda r: {'position': list_position(record_keys, r.old), 'new': r.new, 'value': record_values[list_position(record_keys, r.old)]}
             ),
             lambda r: r.position is not null
-        ) as found,
-        {#- a record's own source_event_id stays when the source has no event id #}
-        '"source_system":' || cast(to_json(source_system) as varchar)
-            || coalesce(',"source_event_id":' || cast(to_json(source_event_id) as varchar), '') as provenance
+        ) as found
 
     from with_rules
+
+),
+
+moved as (
+
+    select
+        *,
+        case
+            {#- two old keys renamed to one new key: the first in the record wins #}
+            when shares_targets then list_filter(list_sort(found), lambda r, i: list_position(list_transform(list_sort(found), lambda x: x.new), r.new) = i)
+            else found
+        end as moved,
+        json_merge_patch(source_properties, removals) as without_removed
+
+    from renamed
 
 ),
 
@@ -115,24 +126,21 @@ mapped as (
     select
         *,
         case
-            {#- the usual case, in one JSON merge patch: drop and rename keys, add provenance. Not
-                when a renamed value is null or an object (a patch would delete or merge it), or
-                the record already has a key the rename gives #}
-            when plain
-                and not coalesce(list_bool_or(list_transform(found, lambda r: r.value = 'null' or starts_with(r.value, '{'))), false)
-                and not list_has_any(record_keys, list_transform(found, lambda r: r.new))
+            {#- a renamed key wins over a key of the same name the record already had, and the
+                source's event id over the record's own source_event_id (kept when there is none) #}
+            when list_has_any(record_keys, list_transform(moved, lambda r: r.new))
+                or (source_event_id is not null and contains(cast(source_properties as varchar), '"source_event_id"'))
                 then json_merge_patch(
-                    source_properties,
-                    '{' || concat_ws(',',
-                        removals_text,
-                        nullif(array_to_string(list_transform(found, lambda r: cast(to_json(r.new) as varchar) || ':' || r.value), ','), ''),
-                        provenance
-                    ) || '}'
+                    without_removed,
+                    to_json(map_from_entries(list_concat(
+                        list_transform(moved, lambda r: {'k': r.new, 'v': cast(null as json)}),
+                        case when source_event_id is not null then [{'k': 'source_event_id', 'v': cast(null as json)}] else [] end
+                    )))
                 )
-            else {{ backfill.map_properties_carefully() }}
-        end as properties
+            else without_removed
+        end as kept
 
-    from renamed
+    from moved
 
 ),
 
@@ -144,7 +152,12 @@ final as (
         mapped.distinct_id,
         mapped.distinct_id_is_anonymous,
         {{ to_iso8601_utc('mapped.event_at') }} as timestamp,
-        mapped.properties,
+        cast('{' || concat_ws(',',
+            nullif(substr(cast(mapped.kept as varchar), 2, length(cast(mapped.kept as varchar)) - 2), ''),
+            nullif(array_to_string(list_transform(mapped.moved, lambda r: cast(to_json(r.new) as varchar) || ':' || r.value), ','), ''),
+            '"source_system":' || cast(to_json(mapped.source_system) as varchar),
+            '"source_event_id":' || cast(to_json(mapped.source_event_id) as varchar)
+        ) || '}' as json) as properties,
         mapped.event_at,
         mapped.source_system,
         mapped.source_event_id,
