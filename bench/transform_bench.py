@@ -130,7 +130,7 @@ def step(name: str, *commands: list[str], env: dict) -> dict:
     return figures
 
 
-def bench(events: int) -> list[dict]:
+def bench(events: int, keep: bool = False) -> list[dict]:
     files = [str(p) for p in export(events)]
     extra = str(new_events(events))
     folder = OUT / f"warehouse-{events}"
@@ -158,7 +158,8 @@ def bench(events: int) -> list[dict]:
     finally:
         endpoint.stop()
     print(f"  delivered {delivered:,} events; warehouse {warehouse.stat().st_size / 1e9:.2f} GB", flush=True)
-    shutil.rmtree(folder, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
     return steps
 
 
@@ -166,8 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the warehouse (bench/.out/transform/warehouse-N/)")
     args = parser.parse_args()
-    results = {n: bench(n) for n in args.events}
+    results = {n: bench(n, args.keep) for n in args.events}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

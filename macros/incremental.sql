@@ -14,12 +14,14 @@
 #}
 {% macro last_built_load() %}
     {%- if execute and this is not none and is_incremental() -%}
-        {%- set result = run_query(
-            "select coalesce("
-            ~ "(select max(built_through_load) from " ~ this.schema ~ ".dbt_watermarks where model = '" ~ this.identifier ~ "'), "
-            ~ "(select max(load_id) from " ~ this ~ "), 0)"
-        ) -%}
-        {{ return(result.columns[0].values()[0] | int) }}
+        {%- set recorded = run_query(
+            "select max(built_through_load) from " ~ this.schema ~ ".dbt_watermarks where model = '" ~ this.identifier ~ "'"
+        ).columns[0].values()[0] -%}
+        {%- if recorded is none -%}
+            {#- a table built before watermarks were recorded: the newest load it holds #}
+            {%- set recorded = run_query("select coalesce(max(load_id), 0) from " ~ this).columns[0].values()[0] -%}
+        {%- endif -%}
+        {{ return(recorded | int) }}
     {%- endif -%}
     {{ return(0) }}
 {% endmacro %}
