@@ -28,18 +28,17 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / ".out" / "transform"
 BIN = Path(sys.executable).parent
-API_KEY = "phc_bench_key"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
 from measure import run  # noqa: E402
+from push_bench import API_KEY, Endpoint  # noqa: E402  (the local endpoint in its own process)
 
 from sync.synthetic import write_mixpanel_export  # noqa: E402
 
@@ -96,22 +95,6 @@ def new_events(events: int) -> Path:
     return next(p for p in folder.iterdir() if p.name != "done")
 
 
-class Endpoint:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.local_capture", "--api-key", API_KEY], cwd=REPO, stdout=subprocess.PIPE, text=True,
-        )
-        self.url = self.proc.stdout.readline().strip()
-
-    def received(self) -> int:
-        with urllib.request.urlopen(self.url + "/stats") as answer:
-            return json.load(answer)["events"]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait()
-
-
 def step(name: str, *commands: list[str], env: dict) -> dict:
     figures = {"step": name, "seconds": 0.0, "tree_rss_mb": 0.0, "commands": []}
     for command in commands:
@@ -142,7 +125,7 @@ def bench(events: int, keep: bool = False) -> list[dict]:
         "DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs"),
     }
     sync, dbt = str(BIN / "sync"), str(BIN / "dbt")
-    endpoint = Endpoint()
+    endpoint = Endpoint(latency_ms=0)
     push = [sync, "push", "-d", "posthog", "--host", endpoint.url, "--no-progress"]
     print(f"{events:,} events ({len(files)} files):", flush=True)
     try:
