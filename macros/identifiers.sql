@@ -61,11 +61,6 @@
     coalesce({% for path in paths %}{{ nonblank(record ~ "->>" ~ json_path(path)) }}{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
 
-{# The JSON object at `path`, or `otherwise` (default: an empty object) when it is missing or not an object. #}
-{% macro json_object_at(record, path, otherwise="cast('{}' as json)") -%}
-    case when json_type({{ record }}, {{ json_path(path) }}) = 'OBJECT' then {{ record }}->{{ json_path(path) }} else {{ otherwise }} end
-{%- endmacro %}
-
 {#
   `record`'s JSON as compact text, so a content-derived uuid does not depend on the spacing
   of the export (the same record from a pretty-printed array and from JSON lines agree).
@@ -85,10 +80,3 @@
     ], lambda e: e.v is not null))))
 {%- endmacro %}
 
-{#
-  A JSON path (as SQL text) to the key held in the SQL expression `key`, quoted so that any
-  key works: `$."$insert_id"`, `$."a.b"`, `$."say \"hi\""`.
-#}
-{% macro json_key_path(key) -%}
-    '$."' || replace(replace({{ key }}, '\', '\\'), '"', '\"') || '"'
-{%- endmacro %}

@@ -78,11 +78,6 @@
     )[1]
 {% endmacro %}
 
-{# The first of `paths` in a JSON record whose text parses as a date-time (see text_to_timestamp). #}
-{% macro first_timestamp(record, paths, tz='UTC') -%}
-    coalesce({% for path in paths %}{{ text_to_timestamp(record ~ "->>" ~ json_path(path), tz) }}{% if not loop.last %}, {% endif %}{% endfor %})
-{%- endmacro %}
-
 {# The first of the `values` list's elements at `positions` whose text parses as a date-time (see text_to_timestamp). #}
 {% macro first_timestamp_of(values, positions, tz='UTC') -%}
     coalesce({% for i in positions %}{{ text_to_timestamp(value_text(values ~ '[' ~ i ~ ']'), tz) }}{% if not loop.last %}, {% endif %}{% endfor %})
