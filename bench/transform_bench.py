@@ -126,7 +126,7 @@ def bench(events: int, keep: bool = False) -> list[dict]:
     }
     sync, dbt = str(BIN / "sync"), str(BIN / "dbt")
     endpoint = Endpoint(latency_ms=0)
-    push = [sync, "push", "-d", "posthog", "--host", endpoint.url, "--no-progress"]
+    push = [sync, "push", "-d", "posthog", "--host", endpoint.url, "--no-progress", "--max-events-per-second", "0"]
     print(f"{events:,} events ({len(files)} files):", flush=True)
     try:
         steps = [

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from sync import build_state
 from sync import load as loading
 from sync import push as pushing
 from sync import status as statusing
@@ -110,9 +111,14 @@ def load_command(
             paths = paths[1:]
         files = loading.discover(paths)
         landed = skipped = records = bad_lines = 0
+        unreadable: list[str] = []
         with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
             for result in loading.load_paths(con, source_system, files, table):
                 path = result.path
+                if result.error is not None:
+                    unreadable.append(path)
+                    err.print(f"error    {result.error}", highlight=False)
+                    continue
                 if result.already_loaded_as is not None:
                     skipped += 1
                     out.print(f"skipped  {path}: same content already landed as load {result.already_loaded_as}", highlight=False)
@@ -121,14 +127,25 @@ def load_command(
                 records += result.records
                 bad_lines += result.bad_lines
                 out.print(
-                    f"loaded   {path}: {result.records} records, {result.bad_lines} bad lines (load {result.load_id})",
+                    f"loaded   {path}: {_count(result.records, 'record')}, {_count(result.bad_lines, 'bad line')} (load {result.load_id})",
                     highlight=False,
                 )
         out.print(
-            f"{landed} files landed, {skipped} skipped as already loaded: "
-            f"{records} records, {bad_lines} bad lines kept in raw.load_errors",
+            f"{_count(landed, 'file')} landed, {skipped} skipped as already loaded"
+            + (f", {len(unreadable)} could not be read" if unreadable else "")
+            + f": {_count(records, 'record')}, {_count(bad_lines, 'bad line')} kept in raw.load_errors",
             highlight=False,
         )
+        if unreadable:
+            raise SyncError(
+                f"{_count(len(unreadable), 'file')} not loaded ({', '.join(unreadable)}); "
+                "the others are landed: fix or remove those and run the same command again"
+            )
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 file`, `2 files`, `1,000 records`."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _import_quietly(module: str) -> None:
@@ -170,14 +187,15 @@ def push_command(
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight at once.")] = 4,
     max_events_per_second: Annotated[
-        Optional[float], typer.Option(min=0.001, help="Cap on events sent per second (all requests together).")
+        Optional[float],
+        typer.Option(min=0, help="Cap on events sent per second, all requests together (default for PostHog: 3000, its import guidance; 0: no cap).", show_default=False),
     ] = None,
     max_requests_per_minute: Annotated[
         Optional[float], typer.Option(min=0.001, help="Cap on requests per minute (all requests together).")
     ] = None,
     split_by_day: Annotated[
-        bool, typer.Option(help="Keep each batch within one UTC day (PostHog's import guidance).")
-    ] = False,
+        Optional[bool], typer.Option(help="Keep each batch within one UTC day (default: on for PostHog, its import guidance).", show_default=False)
+    ] = None,
     retry_failed: Annotated[
         bool, typer.Option(help="Send again the events the destination refused before (sync.failed_events).")
     ] = False,
@@ -186,7 +204,7 @@ def push_command(
     ] = 600.0,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for one answer.")] = 30.0,
     rescan: Annotated[
-        bool, typer.Option("--rescan", help="Ignore the watermark and send every row of the mart not delivered yet (after changing exclusions or mappings).")
+        bool, typer.Option("--rescan", help="Look at every load of the mart row by row, settled ones too (not needed: pending is exact without it).")
     ] = False,
     persons: Annotated[
         bool, typer.Option("--persons", help="Send the `persons` mart as identify calls instead of events (own watermark and ledger).")
@@ -201,13 +219,17 @@ def push_command(
         Optional[Path], typer.Option(help="Folder for --dry-run request bodies (default ./dry-run/DESTINATION).", show_default=False)
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    force: Annotated[
+        bool, typer.Option("--force", help="Push even though the last dbt build failed tests on the events or persons mart.")
+    ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Send events the destination has not received yet, oldest first, in batches.
 
-    Each accepted batch is written to the ledger (sync.batches, sync.deliveries) with the
-    watermark in one transaction, so a rerun or a resume after a crash sends only what is
-    missing. Exits 0 only if every pending event was accepted.
+    Each accepted batch is written to the ledger (sync.batches, sync.deliveries) in one
+    transaction, so a rerun or a resume after a crash sends only what is missing: every event
+    of the mart that the destination has neither accepted nor refused, whatever changed in
+    the mart since. Exits 0 only if every pending event was accepted.
     """
     with _one_line_errors():
         target = _destination(destination, host, api_key, write_key, region, integrations)
@@ -216,16 +238,19 @@ def push_command(
             concurrency=concurrency,
             max_retry_seconds=max_retry_seconds,
             timeout_seconds=timeout,
-            max_events_per_second=max_events_per_second,
+            max_events_per_second=_events_per_second(max_events_per_second, target),
             max_requests_per_minute=max_requests_per_minute,
-            split_by_day=split_by_day,
+            split_by_day=target.default_split_by_day if split_by_day is None else split_by_day,
             retry_failed=retry_failed,
             persons=persons,
             set_once=set_once,
             rescan=rescan,
         )
+        path = warehouse_path(warehouse and str(warehouse))
+        unbuilt = _check_build(path, force)
         if dry_run:
             _dry_run(target, options, dry_run_dir or Path("dry-run") / destination.value, warehouse)
+            _refuse_unbuilt(unbuilt)
             return
         # requests takes ~50 ms to import: let it load while DuckDB opens the warehouse and
         # plans the run (DuckDB works without holding the GIL); push() imports it when it sends.
@@ -234,11 +259,11 @@ def push_command(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
             TimeElapsedColumn(), console=err, disable=not progress, transient=False,
         )
-        with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con, bar:
+        with open_warehouse(path) as con, bar:
             task = bar.add_task(destination.value, total=None)
             summary = pushing.push(
                 con, target, options,
-                on_start=lambda total: bar.update(task, total=total),
+                on_start=lambda total: (_announce_pace(options, target), bar.update(task, total=total)),
                 on_progress=lambda n: bar.advance(task, n),
             )
         noun, mart = ("persons", "persons mart") if persons else ("events", "mart")
@@ -256,6 +281,52 @@ def push_command(
                 f"{summary.failed} {noun} were refused by {destination.value}; see "
                 f"`select * from sync.failed_events where run_id = '{summary.run_id}'`"
             )
+        _refuse_unbuilt(unbuilt)
+
+
+def _events_per_second(given: float | None, target) -> float | None:
+    """The events/s cap: as given (0: none), else the destination's default."""
+    if given is None:
+        return target.default_events_per_second
+    return given or None
+
+
+def _announce_pace(options: PushOptions, target) -> None:
+    """At the start of a push: how fast it may go, and how to change that."""
+    if options.max_events_per_second:
+        guidance = " (PostHog's guidance for imports)" if options.max_events_per_second == target.default_events_per_second else ""
+        err.print(
+            f"pace: at most {options.max_events_per_second:,.0f} events/s{guidance}; "
+            "change it with --max-events-per-second N (0: no cap)",
+            highlight=False,
+        )
+
+
+def _check_build(path: Path, force: bool) -> list[build_state.UnbuiltLoad]:
+    """Before a push: the loads not built yet (each said in one line), and a stop if the last
+    dbt build failed tests on the marts that are sent (unless --force)."""
+    with connect(path, read_only=True) as con:
+        unbuilt = build_state.unbuilt_loads(con)
+        problems = build_state.failed_checks(con)
+    for load in unbuilt:
+        err.print(load.describe(), highlight=False)
+    if problems and not force:
+        raise SyncError(
+            "the last dbt build failed on what would be sent: " + "; ".join(problems)
+            + ". Fix it and run dbt build again, or push anyway with --force"
+        )
+    for problem in problems:
+        err.print(f"last dbt build: {problem} (pushing anyway: --force)", highlight=False)
+    return unbuilt
+
+
+def _refuse_unbuilt(unbuilt: list[build_state.UnbuiltLoad]) -> None:
+    """A push is not the end of a migration while landed loads are not in the marts."""
+    if unbuilt:
+        raise SyncError(
+            f"{len(unbuilt)} landed {'load is' if len(unbuilt) == 1 else 'loads are'} not in the marts yet "
+            f"(load {', '.join(str(load.load_id) for load in unbuilt)}): run dbt build, then sync push again"
+        )
 
 
 def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None) -> None:
@@ -343,6 +414,10 @@ def status_command(
             return
         in_mart = report["events_in_mart"]
         out.print(f"events in mart: {'not built yet (run dbt build)' if in_mart is None else f'{in_mart:,}'}", highlight=False)
+        for load in report["unbuilt_loads"]:
+            out.print(build_state.UnbuiltLoad(**load).describe(), highlight=False)
+        for problem in report["last_build_problems"]:
+            out.print(f"last dbt build: {problem}", highlight=False)
         for entry in report["destinations"]:
             mark, run = entry["watermark"], entry["last_run"]
             pending = "-" if entry["pending"] is None else f"{entry['pending']:,}"
@@ -352,7 +427,7 @@ def status_command(
             )
             if mark:
                 out.print(
-                    f"  watermark: loads <= {mark['loaded_through_load_id']} done; newest event sent "
+                    f"  settled: {mark['settled_loads']:,} of {mark['loads']:,} loads; newest event sent "
                     f"{mark['last_event_at'] or '-'}; updated {mark['updated_at']}",
                     highlight=False,
                 )

@@ -57,6 +57,7 @@ class FileResult:
     bad_lines: int
     load_id: int | None = None           # set when the file was landed now
     already_loaded_as: int | None = None  # set when identical content was landed before
+    error: str | None = None             # set when the file could not be read: nothing of it landed
 
 
 def discover(paths: Iterable[str]) -> list[Path]:
@@ -202,7 +203,10 @@ def load_paths(
                     continue
                 if scan is None:
                     yield from _finished(running)
-                    yield from load_path(con, source, path, table)
+                    try:
+                        yield from load_path(con, source, path, table)
+                    except SyncError as exc:   # one unreadable file does not stop the others
+                        yield FileResult(str(path), 0, 0, error=str(exc))
                     continue
                 found = scan.result()
                 sha = found.identity[0]
@@ -270,7 +274,10 @@ def _done(result: FileResult) -> Future:
 
 def _result_for(future: Future, path: Path) -> FileResult:
     """The result for `path`; a file with the content another file of the call landed reports that load."""
-    result = future.result()
+    try:
+        result = future.result()
+    except SyncError as exc:
+        return FileResult(str(path), 0, 0, error=str(exc))
     if result.path == str(path):
         return result
     return FileResult(str(path), result.records, result.bad_lines, already_loaded_as=result.load_id or result.already_loaded_as)
@@ -363,7 +370,13 @@ def _load_zip(con: duckdb.DuckDBPyConnection, source: str, table: str, path: Pat
     results = []
     with zipfile.ZipFile(path) as archive:
         for member in sorted(m for m in archive.namelist() if not m.endswith("/")):
-            content = archive.read(member)
+            label = f"{path}!{member}"
+            try:
+                content = archive.read(member)
+            except (zipfile.BadZipFile, RuntimeError, zlib.error, OSError, EOFError) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                results.append(FileResult(label, 0, 0, error=f"cannot read {label}: {first}; nothing from this member was loaded"))
+                continue
             identity = hashlib.sha256(content).hexdigest(), len(content)
 
             def records(content: bytes = content) -> Iterator[Record]:
@@ -371,7 +384,10 @@ def _load_zip(con: duckdb.DuckDBPyConnection, source: str, table: str, path: Pat
                 with stream:
                     yield from _iter_handle(stream)
 
-            results.append(_land(con, source, table, f"{path}!{member}", identity, _rows_writer(records)))
+            try:
+                results.append(_land(con, source, table, label, identity, _rows_writer(records)))
+            except SyncError as exc:
+                results.append(FileResult(label, 0, 0, error=str(exc)))
     return results
 
 

@@ -148,16 +148,12 @@ def plan(
     con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions
 ) -> tuple[Stream, ledger.Watermark, ledger.Selection]:
     """What a push (or a dry run) reads: the stream, its watermark, and the selection of
-    rows (past the watermark, or the whole mart with --rescan, or the refused ones)."""
+    rows (the loads not settled yet, every load with --rescan, or the refused events)."""
     stream = stream_for(con, destination, options)
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
     mark = ledger.watermark(con, stream.name)
-    selection = ledger.Selection(
-        stream.name,
-        0 if options.rescan else mark.loaded_through_load_id,
-        ledger.max_load_id(con, stream.table),
-        options.retry_failed,
-        stream.table,
+    selection = ledger.selection_for(
+        con, stream.name, stream.table, retry_failed=options.retry_failed, every_load=options.rescan
     )
     return stream, mark, selection
 
@@ -343,8 +339,8 @@ def push(
     """Deliver every pending event; returns the run's summary or raises a SyncError
     (after recording the run's outcome and the state reached)."""
     # persons are a stream of their own: own watermark, deliveries and runs
-    source, mark, selection = plan(con, destination, options)
-    stream, payload_sql, scope = source.name, source.payload_sql, selection.scope
+    source, _, selection = plan(con, destination, options)
+    stream, payload_sql = source.name, source.payload_sql
     reader = con.cursor()
     selection = ledger.freeze_run_selection(reader, selection)
     windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS, FIRST_WINDOW_EVENTS)
@@ -353,8 +349,8 @@ def push(
     run = RunSummary(run_id=uuidlib.uuid4().hex, destination=stream, pending=pending)
     if pending == 0:
         # Nothing to send: no run is recorded, the ledger only holds runs that did something.
-        if not options.retry_failed and scope > mark.loaded_through_load_id:
-            ledger.advance_watermark(con, stream, scope)
+        if not options.retry_failed and selection.loads:
+            ledger.settle(con, selection)
         run.outcome = "nothing_pending"
         ledger.release_run_selection(reader, selection)
         reader.close()
@@ -380,7 +376,7 @@ def _deliver(
     on_start: Callable[[int], None] | None,
 ) -> RunSummary:
     """The run itself, once its rows are being read: record it, send, record what happened."""
-    stream, scope, pending = run.destination, selection.scope, run.pending
+    stream, pending = run.destination, run.pending
     ledger.start_run(con, run.run_id, stream, pending, options.retry_failed)
     if on_start:
         on_start(pending)
@@ -456,8 +452,8 @@ def _deliver(
         if stop():
             raise Interrupted("interrupted")
         if not options.retry_failed:
-            # The stream is drained: every event up to `scope` is delivered or failed.
-            ledger.advance_watermark(con, stream, scope)
+            # The stream is drained: every event of the selection's loads is delivered or failed.
+            ledger.settle(con, selection)
         run.outcome = "completed" if run.failed == 0 else "completed_with_failures"
         if run.failed:
             run.message = f"{run.failed} events refused by {destination.name}; see sync.failed_events"

@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-from sync import ledger
+from sync import build_state, ledger
 from sync.warehouse import relation_exists
 
 DESTINATIONS = ("posthog",)
@@ -28,6 +28,8 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for name in known:
         report["destinations"].append(_destination(con, name, has_sync, has_events))
     report["extracts"] = _extracts(con) if relation_exists(con, "sync", "extract_checkpoints") else []
+    report["unbuilt_loads"] = [vars(load) for load in build_state.unbuilt_loads(con)]
+    report["last_build_problems"] = build_state.failed_checks(con)
     return report
 
 
@@ -61,8 +63,13 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         if has_events:
             entry["pending"] = con.execute("select count(*) from main.events").fetchone()[0]
         return entry
+    loads = settled = 0
     if has_events:
-        entry["pending"] = ledger.count_pending(con, name)
+        table = ledger.stream_table(name)
+        states = ledger.load_states(con, table)
+        selection = ledger.Selection(name, ledger.unsettled(con, name, states), table=table)
+        entry["pending"] = ledger.count_pending(con, selection)
+        loads, settled = len(states), len(states) - len(selection.loads)
     entry["delivered"] = con.execute("select count(*) from sync.deliveries where destination = ?", [name]).fetchone()[0]
     entry["failed"] = con.execute(
         """
@@ -75,7 +82,8 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
     mark = ledger.watermark(con, name)
     if mark.updated_at is not None:
         entry["watermark"] = {
-            "loaded_through_load_id": mark.loaded_through_load_id,
+            "settled_loads": settled,       # loads with nothing pending (not looked at again)
+            "loads": loads,
             "last_event_at": _iso(mark.last_event_at),
             "updated_at": _iso(mark.updated_at),
         }

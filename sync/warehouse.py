@@ -119,9 +119,17 @@ create table if not exists sync.extract_checkpoints (
 );
 create table if not exists sync.watermarks (
     destination varchar primary key,
-    loaded_through_load_id bigint not null,  -- every event from loads <= this is delivered or failed
+    loaded_through_load_id bigint not null,  -- the newest load settled so far (see settled_loads)
     last_event_at timestamp,                 -- newest event timestamp accepted so far
     updated_at timestamp not null
+);
+create table if not exists sync.settled_loads (  -- loads with nothing pending, as the mart held them
+    destination varchar not null,
+    load_id bigint not null,
+    build_id varchar not null,               -- the one dbt build that wrote all of the load's rows
+    events bigint not null,                  -- how many rows the load had in the mart
+    settled_at timestamp not null,
+    primary key (destination, load_id)
 );
 """
 
@@ -137,6 +145,10 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     """Open the warehouse, turning DuckDB's lock and I/O errors into one clear line."""
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `sync load` first (or set WAREHOUSE_PATH)")
+    if path.is_dir():
+        raise WarehouseError(f"warehouse {path} is a folder: give a DuckDB file, e.g. {path / 'warehouse.duckdb'}")
+    if path.exists() and path.stat().st_size > 0 and not _is_duckdb_file(path):
+        raise WarehouseError(f"{path} is not a DuckDB warehouse: point --warehouse (or WAREHOUSE_PATH) at a .duckdb file")
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -151,9 +163,22 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise WarehouseError(f"cannot open warehouse {path}: {message.splitlines()[0]}") from None
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
+    if con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0] is None:
+        # DuckDB opens some names (a .csv, a .parquet) as an in-memory database: nothing would be saved
+        con.close()
+        raise WarehouseError(f"cannot keep a warehouse in {path}: DuckDB would not save it; use a .duckdb file name")
     con.execute("set enable_progress_bar = false")  # our own progress goes to stderr, not DuckDB's
     con.execute(NO_ROW_GROUP_MERGING)
     return con
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """A DuckDB database file has the magic bytes DUCK at offset 8."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return True   # let DuckDB say what is wrong with it
 
 
 # Every load and every incremental build appends its rows in its own transaction, which ends in

@@ -106,3 +106,25 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
 
 def push_env(server: CaptureServer, key: str = API_KEY) -> dict[str, str]:
     return {"POSTHOG_HOST": server.url, "POSTHOG_API_KEY": key}
+
+
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "tests/dbt")
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """The dbt project, copied so that a test can edit its seeds."""
+    copy = tmp_path / "project"
+    for name in PROJECT_FILES:
+        source, target = REPO / name, copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    return copy
+
+
+def dbt_in(project: Path, warehouse: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The real dbt in a copy of the project (its target/ inside the copy)."""
+    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "DBT_TARGET_PATH": str(project / "target"),
+           "DBT_LOG_PATH": str(project / "logs")}
+    result = subprocess.run([DBT, *args], cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0 or not check, result.stdout[-3000:]
+    return result

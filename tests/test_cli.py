@@ -35,7 +35,7 @@ def test_status_before_anything_and_after_a_push(small_warehouse, capture, cli):
     assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
     after = json.loads(cli("status", "--json").output)["destinations"][0]
     assert (after["pending"], after["delivered"], after["failed"]) == (0, 6, 0)
-    assert after["watermark"]["loaded_through_load_id"] == 1
+    assert (after["watermark"]["settled_loads"], after["watermark"]["loads"]) == (1, 1)
     assert after["watermark"]["last_event_at"] == "2020-10-13T18:00:00Z"
     assert after["last_run"]["outcome"] == "completed" and after["last_run"]["delivered"] == 6
     text = cli("status").output

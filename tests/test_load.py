@@ -78,6 +78,40 @@ def test_truncated_gzip_is_rolled_back_with_a_clear_error(cli, warehouse, tmp_pa
     assert rows(warehouse, "select count(*) from raw.loads") == [(0,)]
 
 
+def test_an_unreadable_file_among_others_does_not_stop_the_rest(cli, warehouse, tmp_path):
+    first, last = tmp_path / "a.jsonl", tmp_path / "c.jsonl"
+    first.write_bytes(SMALL.read_bytes())
+    last.write_bytes(SMALL.read_bytes().replace(b"ins-00", b"other-ins-00"))
+    broken = tmp_path / "b.jsonl.gz"
+    broken.write_bytes(gzip.compress(SMALL.read_bytes() * 50)[:-200])
+    result = cli("load", "mixpanel", str(first), str(broken), str(last))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert sum(line.startswith("error    cannot read") and str(broken) in line for line in lines) == 1
+    assert "2 files landed, 0 skipped as already loaded, 1 could not be read: 24 records, 6 bad lines" in result.output
+    assert lines[-1] == f"error: 1 file not loaded ({broken}); the others are landed: fix or remove those and run the same command again"
+    assert rows(warehouse, "select file_path from raw.loads order by load_id") == [(str(first),), (str(last),)]
+
+
+def test_a_zip_with_one_corrupt_member_lands_the_good_members(cli, warehouse, tmp_path):
+    import zipfile
+
+    from source_exports import amplitude_zip
+
+    path = amplitude_zip(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        bad = archive.getinfo("123/123_2023-03-01_11#0.json.gz")
+    data = bytearray(path.read_bytes())
+    start = bad.header_offset + 30 + len(bad.filename.encode()) + len(bad.extra)
+    data[start + 20] ^= 0xFF                       # one flipped byte: the member's CRC no longer matches
+    path.write_bytes(bytes(data))
+    result = cli("load", "amplitude", str(path))
+    assert result.exit_code == 1
+    assert f"error    cannot read {path}!123/123_2023-03-01_11#0.json.gz" in result.output
+    assert "1 file landed, 0 skipped as already loaded, 1 could not be read" in result.output
+    assert rows(warehouse, "select file_path, records from raw.loads") == [(f"{path}!123/123_2023-03-01_10#0.json.gz", 4)]
+
+
 def test_locked_warehouse_is_reported_clearly(warehouse, tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""

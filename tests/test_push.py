@@ -31,7 +31,7 @@ def test_push_sends_every_event_once_exactly_as_the_mart_has_it(small_warehouse,
 
     assert query(small_warehouse, "select count(*), count(distinct uuid) from sync.deliveries") == [(6, 6)]
     assert query(small_warehouse, "select status, http_status, attempts, events from sync.batches") == [("accepted", 200, 1, 6)]
-    assert query(small_warehouse, "select loaded_through_load_id from sync.watermarks") == [(1,)]
+    assert query(small_warehouse, "select load_id, events from sync.settled_loads") == [(1, 6)]
 
     again = cli("push", "--destination", "posthog", "--no-progress", env=push_env(capture))
     assert again.exit_code == 0 and "nothing pending" in again.output
@@ -91,7 +91,7 @@ def test_outage_mid_run_then_resume_sends_only_the_rest(small_warehouse, capture
                 "--no-progress", env=push_env(capture))
     assert first.exit_code == 1 and "gave up" in first.output
     assert query(small_warehouse, "select count(*) from sync.deliveries") == [(4,)]
-    assert query(small_warehouse, "select loaded_through_load_id from sync.watermarks") == [(0,)]
+    assert query(small_warehouse, "select count(*) from sync.settled_loads") == [(0,)]
 
     status = json.loads(cli("status", "--json").output)["destinations"][0]
     assert (status["pending"], status["delivered"], status["last_run"]["outcome"]) == (2, 4, "failed")
@@ -336,13 +336,12 @@ def test_dns_failure_gives_up_cleanly_with_state_intact(small_warehouse, cli):
     assert json.loads(cli("status", "--json").output)["destinations"][0]["pending"] == 6
 
 
-def test_rescan_finds_events_that_appear_below_the_watermark(small_warehouse, capture, cli):
+def test_events_that_appear_in_a_finished_load_are_pending_without_rescan(small_warehouse, capture, cli):
     assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
     add_events(small_warehouse, 3, load_id=1)   # as if an exclusion was removed and dbt rebuilt
-    assert "nothing pending" in cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).output
     pending = query(small_warehouse, "select sum(pending) from sync_reconciliation where destination = 'posthog'")
     assert pending == [(3,)]
-    result = cli("push", "-d", "posthog", "--rescan", "--no-progress", env=push_env(capture))
+    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
     assert result.exit_code == 0 and "3 events delivered" in result.output
     assert len(capture.state.events) == 9 and len({e["uuid"] for e in capture.state.events}) == 9
 
@@ -383,8 +382,32 @@ def test_a_ledger_from_before_the_deliveries_view_keeps_its_deliveries(tmp_path,
     dry = cli("push", "-d", "posthog", "--dry-run", "--rescan", "--dry-run-dir", str(tmp_path / "dry"), "--no-progress", env=push_env(capture))
     assert dry.exit_code == 0 and "0 events pending" in dry.output, dry.output
     capture.state.events.clear()
-    result = cli("push", "-d", "posthog", "--rescan", "--no-progress", env=push_env(capture))  # past the watermark too
+    result = cli("push", "-d", "posthog", "--rescan", "--no-progress", env=push_env(capture))  # every load, row by row
     assert result.exit_code == 0, result.output
     assert "nothing pending" in result.output and capture.state.events == []
     assert query(small_warehouse, "select table_type from information_schema.tables where table_name = 'deliveries'") == [("VIEW",)]
     assert query(small_warehouse, "select * from sync.deliveries order by uuid") == before and len(before) == 6
+
+
+def test_posthog_defaults_follow_its_import_guidance(small_warehouse, capture, cli):
+    """One UTC day per batch and at most 3,000 events/s, said at the start; both can be changed."""
+    con = duckdb.connect(str(small_warehouse))
+    con.execute(
+        """
+        insert into main.events
+        select cast(uuid() as varchar), 'Late', 'user-1', false,
+               strftime(timestamp '2021-06-01 23:59:58' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
+               cast('{}' as json), timestamp '2021-06-01 23:59:58' + to_seconds(i), 'mixpanel', null, 'Late', 2, i, null
+        from range(4) as t(i)
+        """
+    )
+    con.close()
+    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    assert "pace: at most 3,000 events/s (PostHog's guidance for imports); change it with --max-events-per-second N (0: no cap)" in result.output
+    assert [request["events"] for request in capture.state.requests] == [6, 2, 2]
+
+
+def test_split_by_day_and_the_pace_can_be_turned_off(small_warehouse, capture, cli):
+    result = cli("push", "-d", "posthog", "--no-split-by-day", "--max-events-per-second", "0", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0 and "pace:" not in result.output, result.output

@@ -86,7 +86,7 @@ def test_load_table_lands_any_csv_and_keeps_bad_lines(warehouse, tmp_path, cli):
     )
     result = cli("load", "table", "shop_events", str(csv))
     assert result.exit_code == 0, result.output
-    assert "3 records, 1 bad lines" in result.output
+    assert "3 records, 1 bad line" in result.output
     rows = query(warehouse, "select line_number, record->>'customer', record->>'action' from raw.shop_events order by 1")
     assert rows == [(1, "c-1", "checkout"), (2, "c-2", "view, item"), (3, "c-ü", "refund")]
     (error,) = query(warehouse, "select source_system, line_number, line, error from raw.load_errors")
@@ -100,7 +100,7 @@ def test_load_table_lands_any_csv_and_keeps_bad_lines(warehouse, tmp_path, cli):
 
 def test_the_shipped_csv_example_builds_through_its_template_model(warehouse, cli, dbt):
     result = cli("load", "table", "shop_events", str(REPO / "examples" / "shop_events.csv"))
-    assert result.exit_code == 0 and "7 records, 1 bad lines" in result.output
+    assert result.exit_code == 0 and "7 records, 1 bad line" in result.output
     dbt("build")
     assert outcome_counts(warehouse, "shop_events") == {"events": 4, "rejected": 3, "excluded": 0, "duplicates": 1}
     # zone-less Berlin wall time (UTC+1 in January) arrives as UTC
@@ -118,7 +118,7 @@ def test_load_table_takes_jsonl_and_parquet_too(warehouse, tmp_path, cli):
     con.close()
     result = cli("load", "table", "app_log", str(jsonl), str(parquet))
     assert result.exit_code == 0, result.output
-    assert "2 files landed" in result.output and "3 records, 1 bad lines" in result.output
+    assert "2 files landed" in result.output and "3 records, 1 bad line" in result.output
     rows = query(warehouse, "select line_number, record->>'who', record->'tags' from raw.app_log order by record->>'ts'")
     assert [(n, who) for n, who, _ in rows] == [(1, "ü"), (3, "b"), (1, "c")]
     assert json.loads(rows[2][2]) == [1, 2]

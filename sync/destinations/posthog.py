@@ -32,6 +32,10 @@ class PostHog:
     max_event_bytes = MAX_EVENT_BYTES
     max_events = 1_000_000      # no documented cap on events per batch; the body limit applies
     default_batch_size = 1000
+    # PostHog's import guidance: a day of data per batch, and below a few thousand events per
+    # second unless agreed with them (docs: migrate/index)
+    default_split_by_day = True
+    default_events_per_second = 3000.0
     too_large_reason = "event_too_large"
     payload_sql = PAYLOAD_SQL
 

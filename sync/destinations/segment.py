@@ -34,6 +34,8 @@ class Segment:
     max_event_bytes = MAX_EVENT_BYTES
     max_events = MAX_EVENTS
     default_batch_size = MAX_EVENTS   # requests are cut at 500 KB first, in practice
+    default_split_by_day = False
+    default_events_per_second = None  # Segment publishes no events/s guidance for batch
     too_large_reason = "message_too_large"
     payload_sql = PAYLOAD_SQL
 
