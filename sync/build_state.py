@@ -32,17 +32,15 @@ class UnbuiltLoad:
 
 
 def unbuilt_loads(con: duckdb.DuckDBPyConnection) -> list[UnbuiltLoad]:
-    """Loads in raw.loads that the events mart has not taken in yet (all of them before the
-    first build)."""
-    if not relation_exists(con, "raw", "loads"):
+    """Loads in raw.loads that the events mart has not taken in yet (before the first build
+    there is no mart, and that is what is said instead)."""
+    if not relation_exists(con, "raw", "loads") or not relation_exists(con, "main", "events"):
         return []
-    built = 0
-    if relation_exists(con, "main", "dbt_watermarks"):
-        built = con.execute(
-            "select coalesce(max(built_through_load), 0) from main.dbt_watermarks where model = 'events'"
-        ).fetchone()[0]
-    elif relation_exists(con, "main", "events"):
+    if not relation_exists(con, "main", "dbt_watermarks"):
         return []   # built before the marts recorded watermarks: nothing to compare with
+    built = con.execute(
+        "select coalesce(max(built_through_load), 0) from main.dbt_watermarks where model = 'events'"
+    ).fetchone()[0]
     rows = con.execute(
         "select load_id, records, file_path from raw.loads where load_id > ? order by load_id", [built]
     ).fetchall()
@@ -82,7 +80,8 @@ def failed_checks(con: duckdb.DuckDBPyConnection, target: Path | None = None) ->
             continue
         kind, name = node.get("resource_type", unique_id.split(".")[0]), node.get("name", unique_id)
         if status == "fail":
-            problems.append(f"{kind} {name} failed ({result.get('failures') or 0} rows)")
+            rows = result.get("failures") or 0
+            problems.append(f"{kind} {name} failed ({rows:,} row{'' if rows == 1 else 's'})")
         else:
             message = (result.get("message") or "").splitlines()
             problems.append(f"{kind} {name} error: {message[0] if message else 'see dbt logs'}")

@@ -35,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 WarehouseOption = Annotated[
     Optional[Path],
@@ -270,6 +270,7 @@ def push_command(
         if summary.pending == 0:
             what = f"no refused {noun} to retry" if retry_failed else f"nothing pending, every {noun[:-1] if not persons else 'person'} in the {mart} was already delivered"
             out.print(f"{summary.destination}: {what}", highlight=False)
+            _refuse_unbuilt(unbuilt)
             return
         out.print(
             f"{summary.destination}: {summary.delivered} {noun} delivered in {summary.batches} requests, "

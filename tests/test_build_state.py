@@ -48,10 +48,10 @@ def test_a_push_stops_when_the_last_build_failed_a_test_on_the_events_mart(tmp_p
     assert dbt_in(project, warehouse, "build", check=False).returncode == 1
     monkeypatch.setenv("DBT_TARGET_PATH", str(project / "target"))
 
-    assert "last dbt build: test no_purchases failed (2 rows)" in cli("status").output
+    assert "last dbt build: test no_purchases failed (1 row)" in cli("status").output
     refused = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
     assert refused.exit_code == 1, refused.output
-    assert "the last dbt build failed on what would be sent: test no_purchases failed (2 rows)" in refused.output
+    assert "the last dbt build failed on what would be sent: test no_purchases failed (1 row)" in refused.output
     assert capture.state.requests == [] and query(warehouse, "select count(*) from sync.runs") == [(0,)]
 
     forced = cli("push", "-d", "posthog", "--force", "--no-progress", env=push_env(capture))

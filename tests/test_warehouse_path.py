@@ -3,7 +3,7 @@ read or written, and a push without a warehouse creates nothing."""
 
 from __future__ import annotations
 
-from conftest import FIXTURES, dbt_in, project_copy, push_env, query
+from conftest import FIXTURES, push_env
 
 SMALL = str(FIXTURES / "mixpanel_small.jsonl")
 
@@ -20,12 +20,12 @@ def test_a_csv_given_as_the_warehouse_is_refused_and_left_as_it_was(tmp_path, cl
     assert csv.read_text() == "event,distinct_id\na,u1\n"
 
 
-def test_a_name_duckdb_would_not_save_is_refused_before_landing(tmp_path, cli):
-    target = tmp_path / "landed.csv"
-    result = cli("load", "mixpanel", SMALL, "--warehouse", str(target))
+def test_a_warehouse_duckdb_would_keep_in_memory_is_refused_before_landing(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("load", "mixpanel", SMALL, "--warehouse", ":memory:")
     assert result.exit_code == 1
-    assert "DuckDB would not save it; use a .duckdb file name" in result.output
-    assert "files landed" not in result.output and not target.exists()
+    assert result.output.strip() == "error: cannot keep a warehouse in :memory:: DuckDB would not save it; use a .duckdb file name"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_push_without_a_warehouse_creates_nothing(warehouse, capture, cli):
@@ -35,11 +35,14 @@ def test_a_push_without_a_warehouse_creates_nothing(warehouse, capture, cli):
     assert not warehouse.exists() and list(warehouse.parent.iterdir()) == []
 
 
-def test_a_warehouse_named_main_builds_and_pushes(tmp_path, capture, cli, monkeypatch):
+def test_a_warehouse_named_main_is_refused_in_one_line_before_anything_is_written(tmp_path, cli):
+    """DuckDB names main.duckdb's catalog main_db, and dbt-duckdb insists on main: dbt build
+    could not use it, so sync does not create it."""
     warehouse = tmp_path / "main.duckdb"
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    assert cli("load", "mixpanel", SMALL).exit_code == 0
-    dbt_in(project_copy(tmp_path), warehouse, "build")
-    assert query(warehouse, "select count(*) from main.events") == [(6,)]
-    pushed = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
-    assert pushed.exit_code == 0 and "6 events delivered" in pushed.output, pushed.output
+    result = cli("load", "mixpanel", SMALL, "--warehouse", str(warehouse))
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: warehouse {warehouse}: DuckDB names this file's catalog main_db, and dbt-duckdb expects main, "
+        f"so dbt build cannot use it; choose another name, e.g. {tmp_path / 'backfill.duckdb'}"
+    )
+    assert list(tmp_path.iterdir()) == []
