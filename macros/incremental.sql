@@ -66,20 +66,3 @@
 {% macro build_id() -%}
     '{{ invocation_id }}'
 {%- endmacro %}
-
-{#
-  Storage of the large text columns of int_events__validated (each valid record's properties,
-  each rejected record's raw text): read back whole by the marts' builds only, so ZSTD, which
-  writes them about three times faster than DuckDB's default choice and several times smaller.
-  The setting is global in DuckDB: the pre-hook sets it for this model's writes, the post-hook
-  puts back the default, before `events` (read a time window at a time by `sync push`) is built.
-#}
-{% macro compress_whole_reads(on) %}
-    {{ return(adapter.dispatch('compress_whole_reads', 'backfill')(on)) }}
-{% endmacro %}
-
-{% macro default__compress_whole_reads(on) %}{% endmacro %}
-
-{% macro duckdb__compress_whole_reads(on) -%}
-    set force_compression = '{{ "zstd" if on else "auto" }}'
-{%- endmacro %}

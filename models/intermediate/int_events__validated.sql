@@ -14,11 +14,6 @@
   A new source: add its staging model (same columns as these) to the list below.
 #}
 
-{{ config(
-    pre_hook="{{ backfill.compress_whole_reads(true) }}",
-    post_hook="{{ backfill.compress_whole_reads(false) }}",
-) }}
-
 {%- set staging_models = [
     'stg_mixpanel__events', 'stg_amplitude__events', 'stg_segment__events', 'stg_ga4__events',
     'stg_shop__events',
