@@ -222,6 +222,9 @@ def push_command(
     force: Annotated[
         bool, typer.Option("--force", help="Push even though the last dbt build failed tests on the events or persons mart.")
     ] = False,
+    allow_recent: Annotated[
+        bool, typer.Option("--allow-recent", help="Send events newer than 48 h (and future-dated ones) to PostHog too; they are held back by default.")
+    ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Send events the destination has not received yet, oldest first, in batches.
@@ -245,6 +248,7 @@ def push_command(
             persons=persons,
             set_once=set_once,
             rescan=rescan,
+            allow_recent=allow_recent,
         )
         path = warehouse_path(warehouse and str(warehouse))
         unbuilt = _check_build(path, force)
@@ -267,8 +271,15 @@ def push_command(
                 on_progress=lambda n: bar.advance(task, n),
             )
         noun, mart = ("persons", "persons mart") if persons else ("events", "mart")
+        if summary.held:
+            out.print(f"{summary.destination}: {_held_line(summary.held)}", highlight=False)
         if summary.pending == 0:
-            what = f"no refused {noun} to retry" if retry_failed else f"nothing pending, every {noun[:-1] if not persons else 'person'} in the {mart} was already delivered"
+            if retry_failed:
+                what = f"no refused {noun} to retry"
+            elif summary.held:
+                what = "nothing else pending"
+            else:
+                what = f"nothing pending, every {noun[:-1] if not persons else 'person'} in the {mart} was already delivered"
             out.print(f"{summary.destination}: {what}", highlight=False)
             _refuse_unbuilt(unbuilt)
             return
@@ -283,6 +294,13 @@ def push_command(
                 f"`select * from sync.failed_events where run_id = '{summary.run_id}'`"
             )
         _refuse_unbuilt(unbuilt)
+
+
+def _held_line(held: int) -> str:
+    return (
+        f"{_count(held, 'event')} newer than 48 hours or dated in the future held back (not sent, not failed): "
+        "PostHog's historical import asks for older events; --allow-recent sends them"
+    )
 
 
 def _events_per_second(given: float | None, target) -> float | None:
@@ -341,6 +359,8 @@ def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None)
         f"({report.body_bytes:,} bytes of JSON before compression)",
         highlight=False,
     )
+    if report.held:
+        out.print(f"  {_held_line(report.held)}", highlight=False)
     if report.written:
         out.print(f"  first {len(report.written)} request bodies written to {report.written[0].parent}/", highlight=False)
     for problem in report.problems.values():
@@ -423,9 +443,12 @@ def status_command(
             mark, run = entry["watermark"], entry["last_run"]
             pending = "-" if entry["pending"] is None else f"{entry['pending']:,}"
             out.print(
-                f"{entry['destination']}: {pending} pending, {entry['delivered']:,} delivered, {entry['failed']:,} failed",
+                f"{entry['destination']}: {pending} pending, {entry['delivered']:,} delivered, {entry['failed']:,} failed"
+                + (f", {entry['held']:,} held back" if entry["held"] else ""),
                 highlight=False,
             )
+            if entry["held"]:
+                out.print(f"  held: {_held_line(entry['held'])}", highlight=False)
             if mark:
                 out.print(
                     f"  settled: {mark['settled_loads']:,} of {mark['loads']:,} loads; newest event sent "

@@ -49,6 +49,7 @@ class PushOptions:
     max_requests_per_minute: float | None = None
     split_by_day: bool = False
     retry_failed: bool = False
+    allow_recent: bool = False         # send events newer than the destination's historical minimum age
     rescan: bool = False               # look in every load, settled ones too (a check; pending is exact without it)
     persons: bool = False              # push the persons mart (identify) instead of events
     set_once: bool = True              # PostHog persons: $set_once (default) or $set

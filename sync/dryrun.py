@@ -42,6 +42,7 @@ class Problem:
 class DryRun:
     stream: str
     pending: int = 0
+    held: int = 0              # too recent for the destination: held back, as a push would
     requests: int = 0
     body_bytes: int = 0
     written: list[Path] = field(default_factory=list)
@@ -60,7 +61,7 @@ def dry_run(
     try:
         selection = ledger.freeze_run_selection(reader, selection)
         windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)
-        report = DryRun(stream.name, pending=sum(n for _, _, n in windows))
+        report = DryRun(stream.name, pending=sum(n for _, _, n in windows), held=selection.held)
         _check_fields(reader, selection, stream.noun, destination, report)
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("request-*.json"):

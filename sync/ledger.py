@@ -51,6 +51,9 @@ class Selection:
     retry_failed: bool = False
     table: str = "main.events"  # the mart the stream reads: main.events, or main.persons
     excludes: bool = True       # False once a run found none of its loads' events delivered or refused
+    held_from: datetime | None = None  # events at or after this time are held back, not sent
+    held_loads: frozenset[int] = frozenset()  # loads with events held back: not settled
+    held: int = 0               # how many events are held back
 
     @property
     def scope(self) -> int:
@@ -67,13 +70,20 @@ class Selection:
             return "false"
         return f"e.load_id in ({', '.join(str(int(load.load_id)) for load in self.loads)})"
 
+    def time_filter(self) -> str:
+        """SQL over the mart `e`: the event is old enough to send."""
+        return "e.event_at < $held_from" if self.held_from is not None else "true"
+
     def params(self) -> dict:
         """Parameters of `pending_sql`."""
-        return {"destination": self.destination}
+        return {"destination": self.destination} | self._held_params()
 
     def run_params(self) -> dict:
         """Parameters of `run_pending_sql`."""
-        return self.params() if self.retry_failed else {}
+        return self.params() if self.retry_failed else self._held_params()
+
+    def _held_params(self) -> dict:
+        return {"held_from": self.held_from} if self.held_from is not None else {}
 
 
 # Through sync.deliveries, so that read-only commands also work on a warehouse whose ledger
@@ -127,10 +137,25 @@ def selection_for(
     return Selection(destination, loads, retry_failed, table)
 
 
+def hold_back(con: duckdb.DuckDBPyConnection, selection: Selection, held_from: datetime) -> Selection:
+    """The selection without the events at or after `held_from` (too recent for the
+    destination's historical import, or dated in the future), counting them. The
+    loads that hold some stay unsettled, so they are looked at again next time."""
+    held = replace(selection, held_from=None)
+    rows = con.execute(
+        pending_sql("e.load_id, count(*)", held) + " and e.event_at >= $held_from group by 1",
+        held.params() | {"held_from": held_from},
+    ).fetchall()
+    return replace(
+        selection, held_from=held_from, held_loads=frozenset(load for load, _ in rows), held=sum(n for _, n in rows)
+    )
+
+
 def settle(con: duckdb.DuckDBPyConnection, selection: Selection) -> None:
     """Every event of the selection's loads is now delivered or refused: remember each load
-    as the mart held it when the run began (loads written by several builds are not kept)."""
-    loads = [load for load in selection.loads if load.build_id is not None]
+    as the mart held it when the run began (loads written by several builds, and loads with
+    events held back, are not kept)."""
+    loads = [load for load in selection.loads if load.build_id is not None and load.load_id not in selection.held_loads]
     now = utcnow()
     con.execute("begin transaction")
     try:
@@ -169,7 +194,10 @@ def pending_sql(select_list: str, selection: Selection) -> str:
         condition = f"exists ({_FAILED})"
     else:
         condition = f"{selection.load_filter()} and not exists ({_FAILED})"
-    return f"select {select_list} from {selection.table} as e where {condition} and not exists ({_DELIVERED})"
+    return (
+        f"select {select_list} from {selection.table} as e "
+        f"where {condition} and {selection.time_filter()} and not exists ({_DELIVERED})"
+    )
 
 
 RUN_SCOPE = "sync_run_scope"   # an in-memory database every cursor of the connection sees
@@ -193,7 +221,7 @@ def freeze_run_selection(cursor: duckdb.DuckDBPyConnection, selection: Selection
         select e.uuid from {selection.table} as e
         where {selection.load_filter()} and exists ({_FAILED})
         """,
-        selection.params(),
+        {"destination": selection.destination},
     )
     # A first push of new loads has nothing to leave out: its reads then skip the anti join.
     excludes = cursor.execute(f"select exists (select 1 from {RUN_SCOPE}.excluded)").fetchone()[0]
@@ -213,7 +241,7 @@ def run_pending_sql(select_list: str, selection: Selection) -> str:
     excluded = f"and not exists (select 1 from {RUN_SCOPE}.excluded as x where x.uuid = e.uuid)" if selection.excludes else ""
     return f"""
         select {select_list} from {selection.table} as e
-        where {selection.load_filter()}
+        where {selection.load_filter()} and {selection.time_filter()}
           {excluded}
     """
 

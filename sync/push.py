@@ -55,6 +55,7 @@ class RunSummary:
     delivered: int = 0
     failed: int = 0
     batches: int = 0
+    held: int = 0              # too recent for the destination: not sent, not failed
     outcome: str = "running"
     message: str | None = None
 
@@ -155,6 +156,8 @@ def plan(
     selection = ledger.selection_for(
         con, stream.name, stream.table, retry_failed=options.retry_failed, every_load=options.rescan
     )
+    if destination.holds_recent is not None and not options.allow_recent and not options.persons:
+        selection = ledger.hold_back(con, selection, utcnow() - destination.holds_recent)
     return stream, mark, selection
 
 
@@ -346,7 +349,7 @@ def push(
     windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS, FIRST_WINDOW_EVENTS)
     pending = sum(events for _, _, events in windows)
 
-    run = RunSummary(run_id=uuidlib.uuid4().hex, destination=stream, pending=pending)
+    run = RunSummary(run_id=uuidlib.uuid4().hex, destination=stream, pending=pending, held=selection.held)
     if pending == 0:
         # Nothing to send: no run is recorded, the ledger only holds runs that did something.
         if not options.retry_failed and selection.loads:

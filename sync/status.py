@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from sync import build_state, ledger
-from sync.warehouse import relation_exists
+from sync.warehouse import relation_exists, utcnow
 
 DESTINATIONS = ("posthog",)
 RUNS_SHOWN = 5
@@ -52,6 +52,7 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
     entry: dict[str, Any] = {
         "destination": name,
         "pending": None,
+        "held": 0,                      # too recent to send by default (PostHog: newer than 48 h)
         "delivered": 0,
         "failed": 0,
         "failed_reasons": [],
@@ -68,6 +69,10 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         table = ledger.stream_table(name)
         states = ledger.load_states(con, table)
         selection = ledger.Selection(name, ledger.unsettled(con, name, states), table=table)
+        holds = _holds_recent(name)
+        if holds is not None:
+            selection = ledger.hold_back(con, selection, utcnow() - holds)
+            entry["held"] = selection.held
         entry["pending"] = ledger.count_pending(con, selection)
         loads, settled = len(states), len(states) - len(selection.loads)
     entry["delivered"] = con.execute("select count(*) from sync.deliveries where destination = ?", [name]).fetchone()[0]
@@ -121,6 +126,15 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         entry["runs"].append(run)
     entry["last_run"] = entry["runs"][0] if entry["runs"] else None
     return entry
+
+
+def _holds_recent(stream: str):
+    """How recent an event of this ledger stream must not be to go by default (events only)."""
+    if stream == "posthog":
+        from sync.destinations.posthog import PostHog
+
+        return PostHog.holds_recent
+    return None
 
 
 def _iso(value) -> str | None:

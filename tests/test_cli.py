@@ -29,7 +29,7 @@ def test_status_before_anything_and_after_a_push(small_warehouse, capture, cli):
     before = json.loads(cli("status", "--json").output)
     assert before["events_in_mart"] == 6
     assert before["destinations"][0] | {} == {
-        "destination": "posthog", "pending": 6, "delivered": 0, "failed": 0, "failed_reasons": [], "watermark": None,
+        "destination": "posthog", "pending": 6, "held": 0, "delivered": 0, "failed": 0, "failed_reasons": [], "watermark": None,
         "runs": [], "last_run": None,
     }
     assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0

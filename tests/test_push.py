@@ -411,3 +411,35 @@ def test_posthog_defaults_follow_its_import_guidance(small_warehouse, capture, c
 def test_split_by_day_and_the_pace_can_be_turned_off(small_warehouse, capture, cli):
     result = cli("push", "-d", "posthog", "--no-split-by-day", "--max-events-per-second", "0", "--no-progress", env=push_env(capture))
     assert result.exit_code == 0 and "pace:" not in result.output, result.output
+
+
+def test_recent_and_future_events_are_held_back_from_posthog_unless_allowed(small_warehouse, tmp_path, capture, cli):
+    """PostHog's historical import asks for events at least 48 h old: newer ones and future
+    ones are neither sent nor failed, but held, and said so everywhere."""
+    con = duckdb.connect(str(small_warehouse))
+    con.execute(
+        """
+        insert into main.events
+        select cast(uuid() as varchar), 'Recent', 'user-1', false,
+               strftime(event_at, '%Y-%m-%dT%H:%M:%S.%fZ'), cast('{}' as json), event_at, 'mixpanel', null, 'Recent', 2, i, null
+        from (select i, (now() at time zone 'UTC') + case i when 0 then - interval 1 hour else interval 30 day end as event_at
+              from range(2) as t(i))
+        """
+    )
+    con.close()
+    status = json.loads(cli("status", "--json").output)["destinations"][0]
+    assert (status["pending"], status["held"]) == (6, 2)
+    assert "posthog: 6 pending, 0 delivered, 0 failed, 2 held back" in cli("status").output
+    dry = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(tmp_path / "dry"), "--no-progress", env=push_env(capture))
+    assert "6 events pending" in dry.output and "2 events newer than 48 hours or dated in the future held back" in dry.output
+
+    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    assert "2 events newer than 48 hours or dated in the future held back (not sent, not failed)" in result.output
+    assert len(capture.state.events) == 6 and all(event["event"] != "Recent" for event in capture.state.events)
+    assert query(small_warehouse, "select count(*) from sync.failed_events") == [(0,)]
+    assert query(small_warehouse, "select load_id from sync.settled_loads") == [(1,)]   # load 2 is not finished
+
+    allowed = cli("push", "-d", "posthog", "--allow-recent", "--no-progress", env=push_env(capture))
+    assert allowed.exit_code == 0 and "2 events delivered" in allowed.output, allowed.output
+    assert json.loads(cli("status", "--json").output)["destinations"][0]["held"] == 0

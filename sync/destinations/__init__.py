@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
 
 
@@ -14,6 +15,9 @@ class Destination(Protocol):
     max_events: int           # limit on events per request
     default_batch_size: int   # events per request unless --batch-size says otherwise
     too_large_reason: str     # failed_events.reason for an event over max_event_bytes
+    default_split_by_day: bool               # one UTC day per batch unless --no-split-by-day
+    default_events_per_second: float | None  # the pace unless --max-events-per-second says otherwise
+    holds_recent: timedelta | None           # events newer than this are held back unless --allow-recent
     payload_sql: str          # DuckDB expression over the `events` mart giving one event's JSON
 
     def persons_payload_sql(self, set_once: bool = True) -> str: ...  # the same over the `persons` mart

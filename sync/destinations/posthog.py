@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from datetime import timedelta
 
 import orjson
 from isal import isal_zlib
@@ -36,6 +37,9 @@ class PostHog:
     # second unless agreed with them (docs: migrate/index)
     default_split_by_day = True
     default_events_per_second = 3000.0
+    # PostHog's historical import asks for events at least 48 h old: newer ones (and events
+    # dated in the future) are held back unless --allow-recent
+    holds_recent = timedelta(hours=48)
     too_large_reason = "event_too_large"
     payload_sql = PAYLOAD_SQL
 

@@ -36,6 +36,7 @@ class Segment:
     default_batch_size = MAX_EVENTS   # requests are cut at 500 KB first, in practice
     default_split_by_day = False
     default_events_per_second = None  # Segment publishes no events/s guidance for batch
+    holds_recent = None               # Segment takes recent events as they are
     too_large_reason = "message_too_large"
     payload_sql = PAYLOAD_SQL
 
