@@ -421,6 +421,38 @@ def _segment(host: str | None, write_key: str | None, region: Region | None, int
     return Segment(host, Secret(key), chosen)
 
 
+@app.command("sql")
+def sql_command(
+    query: Annotated[str, typer.Argument(help="One SQL query, e.g. \"select * from sync_reconciliation\".")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (with a header) instead of a table.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Rows shown at most (the query itself is not changed).")] = 1000,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Run a read-only SQL query against the warehouse and print the result: the audit
+    queries of the README, without installing the DuckDB CLI (dbt show --inline works too)."""
+    import csv
+    import sys
+
+    from rich.table import Table
+
+    with _one_line_errors():
+        with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchmany(limit + 1)
+        if as_csv:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(rows[:limit])
+        else:
+            table = Table(*columns, show_lines=False)
+            for row in rows[:limit]:
+                table.add_row(*("" if value is None else str(value) for value in row))
+            out.print(table)
+        if len(rows) > limit:
+            err.print(f"(first {limit:,} rows shown: --limit N for more)", highlight=False)
+
+
 @app.command("status")
 def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
