@@ -156,10 +156,14 @@ def _import_quietly(module: str) -> None:
 
 
 class _RateColumn(ProgressColumn):
+    def __init__(self, noun: str = "events") -> None:
+        super().__init__()
+        self.noun = noun
+
     def render(self, task) -> Text:
         elapsed = task.finished_time if task.finished else task.elapsed
         speed = task.completed / elapsed if elapsed else 0
-        return Text(f"{speed:,.0f} events/s")
+        return Text(f"{speed:,.0f} {self.noun}/s")
 
 
 @app.command("push")
@@ -210,8 +214,8 @@ def push_command(
         bool, typer.Option("--persons", help="Send the `persons` mart as identify calls instead of events (own watermark and ledger).")
     ] = False,
     set_once: Annotated[
-        bool, typer.Option("--set-once/--set", help="PostHog persons: $set_once (safe for history) or $set (overwrites).")
-    ] = True,
+        Optional[bool], typer.Option("--set-once/--set", help="PostHog persons: $set_once (safe for history, the default) or $set (overwrites).", show_default=False)
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check what would be sent and write the first request bodies to a folder; send nothing.")
     ] = False,
@@ -246,21 +250,22 @@ def push_command(
             split_by_day=target.default_split_by_day if split_by_day is None else split_by_day,
             retry_failed=retry_failed,
             persons=persons,
-            set_once=set_once,
+            set_once=_set_once(set_once, destination, persons),
             rescan=rescan,
             allow_recent=allow_recent,
         )
         path = warehouse_path(warehouse and str(warehouse))
         unbuilt = _check_build(path, force)
         if dry_run:
-            _dry_run(target, options, dry_run_dir or Path("dry-run") / destination.value, warehouse)
+            folder = Path("dry-run") / (destination.value + ("-persons" if persons else ""))
+            _dry_run(target, options, dry_run_dir or folder, warehouse)
             _refuse_unbuilt(unbuilt)
             return
         # requests takes ~50 ms to import: let it load while DuckDB opens the warehouse and
         # plans the run (DuckDB works without holding the GIL); push() imports it when it sends.
         threading.Thread(target=_import_quietly, args=("sync.http",), name="import-http", daemon=True).start()
         bar = Progress(
-            TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+            TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn("persons" if persons else "events"),
             TimeElapsedColumn(), console=err, disable=not progress, transient=False,
         )
         with open_warehouse(path) as con, bar:
@@ -294,6 +299,13 @@ def push_command(
                 f"`select * from sync.failed_events where run_id = '{summary.run_id}'`"
             )
         _refuse_unbuilt(unbuilt)
+
+
+def _set_once(given: bool | None, destination: DestinationName, persons: bool) -> bool:
+    """--set-once/--set choose how PostHog applies person properties; elsewhere they mean nothing."""
+    if given is not None and (destination is not DestinationName.posthog or not persons):
+        raise UsageError("--set-once and --set are for `-d posthog --persons` (Segment's identify carries traits as they are)")
+    return True if given is None else given
 
 
 def _held_line(held: int) -> str:

@@ -62,7 +62,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter, capped: attempt 1 waits up to 0.5 s, 2 up to 1 s, ..."""
+    """Exponential backoff with equal jitter: a wait drawn between half and all of a ceiling
+    that is 0.5 s for attempt 1 and doubles each attempt, up to 30 s."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
     return (rng or random).uniform(ceiling / 2, ceiling)
 

@@ -46,3 +46,18 @@ def test_status_without_a_warehouse_is_one_line(warehouse, cli):
     result = cli("status")
     assert result.exit_code == 1
     assert result.output.strip() == f"error: no warehouse at {warehouse}: run `sync load` first (or set WAREHOUSE_PATH)"
+
+
+def test_set_with_segment_is_refused_in_one_line(small_warehouse, cli):
+    result = cli("push", "-d", "segment", "--persons", "--set", "--write-key", "k", "--host", "http://127.0.0.1:9")
+    assert result.exit_code == 2, result.output
+    assert "--set-once and --set are for `-d posthog --persons`" in result.output
+
+
+def test_the_persons_dry_run_keeps_its_bodies_apart_from_the_events(small_warehouse, capture, cli, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert cli("push", "-d", "posthog", "--dry-run", "--no-progress", env=push_env(capture)).exit_code == 0
+    assert cli("push", "-d", "posthog", "--persons", "--dry-run", "--no-progress", env=push_env(capture)).exit_code == 0
+    events = json.loads((tmp_path / "dry-run" / "posthog" / "request-00001.json").read_text())
+    assert len(events["batch"]) == 6 and all(e["event"] != "$identify" for e in events["batch"])
+    assert (tmp_path / "dry-run" / "posthog-persons").is_dir()
