@@ -51,6 +51,17 @@
   `dbt test` checks what the last build wrote.
 #}
 {% macro record_build() %}
+    {%- if execute -%}
+        {%- set landed = run_query(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'loads'"
+        ).columns[0].values()[0] -%}
+        {%- if landed == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "the warehouse " ~ target.path ~ " has no raw tables yet: land an export first "
+                ~ "(sync load SOURCE FILES...), then run dbt build"
+            ) }}
+        {%- endif -%}
+    {%- endif %}
     create table if not exists {{ target.schema }}.dbt_watermarks (
         model varchar primary key, built_through_load bigint not null, build_id varchar
     );

@@ -89,6 +89,9 @@ def load_command(
         list[str],
         typer.Argument(help="Files, globs or directories (.jsonl, .json, .gz, .zip, .parquet, .csv); after `table`, the NAME first."),
     ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Land files even when their first records look like another source's export.")
+    ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Land raw export files in the warehouse's `raw` schema.
@@ -112,6 +115,20 @@ def load_command(
         files = loading.discover(paths)
         landed = skipped = records = bad_lines = 0
         unreadable: list[str] = []
+        for path in files:
+            if path.stat().st_size == 0:
+                err.print(f"warning  {path} is empty: nothing in it to land", highlight=False)
+        if not force and source is not Source.table:
+            for path in list(files):
+                shape = loading.shape_of(source_system, path)
+                if shape is not None and shape.looks_like is not None:
+                    files.remove(path)
+                    unreadable.append(str(path))
+                    err.print(
+                        f"error    {path} looks like {'an' if shape.looks_like[0] in 'aeiou' else 'a'} {shape.looks_like} export, not {source_system} (its first "
+                        f"{_count(shape.records, 'record')}): `sync load {shape.looks_like} {path}`, or --force to land it as {source_system}",
+                        highlight=False,
+                    )
         with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
             for result in loading.load_paths(con, source_system, files, table):
                 path = result.path
@@ -132,7 +149,7 @@ def load_command(
                 )
         out.print(
             f"{_count(landed, 'file')} landed, {skipped} skipped as already loaded"
-            + (f", {len(unreadable)} could not be read" if unreadable else "")
+            + (f", {len(unreadable)} not loaded" if unreadable else "")
             + f": {_count(records, 'record')}, {_count(bad_lines, 'bad line')} kept in raw.load_errors",
             highlight=False,
         )

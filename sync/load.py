@@ -83,6 +83,69 @@ def discover(paths: Iterable[str]) -> list[Path]:
     return unique
 
 
+# What a record of each source plainly looks like (the export formats in shared/REFERENCE.md).
+_SEGMENT_TYPES = {"track", "page", "screen", "identify", "group", "alias"}
+SOURCE_SHAPES: dict[str, Callable[[dict], bool]] = {
+    "mixpanel": lambda r: "event" in r and isinstance(r.get("properties"), dict) and "type" not in r and "messageId" not in r,
+    "amplitude": lambda r: "event_type" in r and ("event_time" in r or "amplitude_id" in r or "device_id" in r),
+    "segment": lambda r: r.get("type") in _SEGMENT_TYPES and ("messageId" in r or "anonymousId" in r or "userId" in r),
+    "ga4": lambda r: "event_name" in r and "event_timestamp" in r,
+}
+SAMPLE_LINES = 20
+
+
+@dataclass(frozen=True)
+class Shape:
+    path: Path
+    records: int                 # records looked at (JSON objects among the first lines)
+    looks_like: str | None       # another source every one of them matches, if any
+
+
+def shape_of(source: str, path: Path) -> Shape | None:
+    """Look at the first records of a JSON-lines file (plain, gzipped, or an Amplitude zip's
+    first member) and say whether they plainly belong to another source: none of them has the
+    shape of `source`, and all of them have the shape of one other. None when the file cannot
+    be looked at this way (Parquet, CSV, unreadable): landing says what is wrong with it."""
+    if source not in SOURCE_SHAPES or path.name.lower().endswith((".parquet", ".csv", ".csv.gz")):
+        return None
+    try:
+        if path.name.lower().endswith(".zip"):
+            with zipfile.ZipFile(path) as archive:
+                members = sorted(m for m in archive.namelist() if not m.endswith("/"))
+                if not members:
+                    return Shape(path, 0, None)
+                with archive.open(members[0]) as member:
+                    head = member.read(1 << 20)
+            lines = _head_lines(gzip.decompress(head) if head[:2] == b"\x1f\x8b" else head)
+        else:
+            with (igzip.open(path, "rb") if _is_gzip(path) else path.open("rb")) as handle:
+                lines = _head_lines(handle.read(1 << 20))
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError):
+        return None
+    records = []
+    for line in lines:
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            records.append(value)
+    if not records or any(SOURCE_SHAPES[source](r) for r in records):
+        return Shape(path, len(records), None)
+    others = [name for name, fits in SOURCE_SHAPES.items() if name != source and all(fits(r) for r in records)]
+    return Shape(path, len(records), others[0] if len(others) == 1 else None)
+
+
+def _head_lines(data: bytes) -> list[bytes]:
+    lines = [line for line in data.split(b"\n")[:-1] if line.strip()] if b"\n" in data else [data]
+    return lines[:SAMPLE_LINES]
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -88,7 +88,7 @@ def test_an_unreadable_file_among_others_does_not_stop_the_rest(cli, warehouse, 
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert sum(line.startswith("error    cannot read") and str(broken) in line for line in lines) == 1
-    assert "2 files landed, 0 skipped as already loaded, 1 could not be read: 24 records, 6 bad lines" in result.output
+    assert "2 files landed, 0 skipped as already loaded, 1 not loaded: 24 records, 6 bad lines" in result.output
     assert lines[-1] == f"error: 1 file not loaded ({broken}); the others are landed: fix or remove those and run the same command again"
     assert rows(warehouse, "select file_path from raw.loads order by load_id") == [(str(first),), (str(last),)]
 
@@ -108,7 +108,7 @@ def test_a_zip_with_one_corrupt_member_lands_the_good_members(cli, warehouse, tm
     result = cli("load", "amplitude", str(path))
     assert result.exit_code == 1
     assert f"error    cannot read {path}!123/123_2023-03-01_11#0.json.gz" in result.output
-    assert "1 file landed, 0 skipped as already loaded, 1 could not be read" in result.output
+    assert "1 file landed, 0 skipped as already loaded, 1 not loaded" in result.output
     assert rows(warehouse, "select file_path, records from raw.loads") == [(f"{path}!123/123_2023-03-01_10#0.json.gz", 4)]
 
 
@@ -134,3 +134,33 @@ def test_locked_warehouse_is_reported_clearly(warehouse, tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "is locked by another process (PID" in lines[0] and "dbt build" in lines[0]
+
+
+def test_a_file_of_another_source_is_refused_naming_it(cli, warehouse, tmp_path):
+    from source_exports import amplitude_zip
+
+    result = cli("load", "segment", str(SMALL))
+    assert result.exit_code == 1
+    assert (f"error    {SMALL} looks like a mixpanel export, not segment (its first 12 records): "
+            f"`sync load mixpanel {SMALL}`, or --force to land it as segment") in result.output
+    assert rows(warehouse, "select count(*) from raw.loads") == [(0,)]
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(SMALL, folder / "mixpanel.jsonl")
+    archive = amplitude_zip(folder)
+    mixed = cli("load", "mixpanel", str(folder))
+    assert mixed.exit_code == 1
+    assert f"error    {archive} looks like an amplitude export, not mixpanel" in mixed.output
+    assert rows(warehouse, "select file_path from raw.loads") == [(str(folder / "mixpanel.jsonl"),)]
+
+    forced = cli("load", "segment", str(SMALL), "--force")
+    assert forced.exit_code == 0 and "1 file landed" in forced.output, forced.output
+
+
+def test_an_empty_file_is_a_warning(cli, warehouse, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = cli("load", "mixpanel", str(empty), str(SMALL))
+    assert result.exit_code == 0, result.output
+    assert f"warning  {empty} is empty: nothing in it to land" in result.output

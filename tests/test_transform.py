@@ -178,3 +178,10 @@ def test_unit_tests_and_audit_tests_pass(small_warehouse, dbt):
     assert ran >= 19            # 16 unit tests and the audit views' 3
     default = dbt("build")
     assert "unit_test" not in default.stdout
+
+
+def test_dbt_build_before_any_load_says_what_to_do(warehouse, dbt):
+    result = dbt("build", check=False)
+    assert result.returncode != 0
+    assert f"the warehouse {warehouse} has no raw tables yet: land an export first (sync load SOURCE FILES...), then run dbt build" in result.stdout
+    assert result.stdout.count("Catalog Error") == 0
