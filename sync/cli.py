@@ -291,6 +291,7 @@ def push_command(
                 con, target, options,
                 on_start=lambda total: (_announce_pace(options, target), bar.update(task, total=total)),
                 on_progress=lambda n: bar.advance(task, n),
+                on_retry=lambda line: err.print(line, highlight=False),
             )
         noun, mart = ("persons", "persons mart") if persons else ("events", "mart")
         if summary.held:

@@ -10,6 +10,7 @@ import email.utils
 import random
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
@@ -97,6 +98,7 @@ class Sender:
         stopped: Callable[[], bool] = lambda: False,
         limits: Limits | None = None,
         connections: int = 10,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self.key_env = key_env
         self.timeout = timeout
@@ -113,6 +115,7 @@ class Sender:
         self.sleep = sleep
         self.stopped = stopped
         self.limits = limits or Limits()
+        self.on_retry = on_retry   # told, in one line, about every retry: a run is never silently stuck
 
     def send(
         self, url: str, body: bytes, headers: dict[str, str], auth: tuple[str, str] | None = None, *, events: int = 1
@@ -138,6 +141,11 @@ class Sender:
                 raise DestinationError(f"cannot send to {url}: {exc}") from None
             except requests.RequestException as exc:
                 text = _describe(exc)
+                if text == "DNS lookup failed":
+                    host = urllib.parse.urlsplit(url).hostname
+                    raise DestinationError(
+                        f"cannot resolve the host {host}: check --host (or the host variable); nothing was marked delivered"
+                    ) from None
             decision = decide(status, retry_after, attempt)
             if decision.action == "accept" or decision.action == "reject":
                 return Answer(status or 0, text, attempt)
@@ -160,6 +168,9 @@ class Sender:
                     f"gave up on {url} after {attempt} attempts over {elapsed:.0f}s (last: {what}); "
                     "nothing unaccepted was marked delivered: rerun `sync push` to resume"
                 )
+            if self.on_retry is not None:
+                what = f"HTTP {status}" if status is not None else text
+                self.on_retry(f"retrying: {url} gave {what} on attempt {attempt}; next try in {decision.delay:.1f} s")
             self.sleep(decision.delay)
             if self.stopped():
                 raise Interrupted(f"interrupted while retrying {url} (last: {text or status}); nothing unaccepted was marked delivered")

@@ -338,9 +338,11 @@ def push(
     *,
     on_progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_retry: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Deliver every pending event; returns the run's summary or raises a SyncError
-    (after recording the run's outcome and the state reached)."""
+    (after recording the run's outcome and the state reached). `on_retry` is told about
+    every request being retried, in one line."""
     # persons are a stream of their own: own watermark, deliveries and runs
     source, _, selection = plan(con, destination, options)
     stream, payload_sql = source.name, source.payload_sql
@@ -361,7 +363,7 @@ def push(
     # The first window's query starts now and overlaps the run's first commit.
     rows = WindowReader(con, rows_sql(payload_sql, selection), selection.run_params(), windows)
     try:
-        return _deliver(con, destination, options, run, rows, selection, on_progress, on_start)
+        return _deliver(con, destination, options, run, rows, selection, on_progress, on_start, on_retry)
     finally:
         rows.close()
         ledger.release_run_selection(reader, selection)
@@ -377,6 +379,7 @@ def _deliver(
     selection: ledger.Selection,
     on_progress: Callable[[int], None] | None,
     on_start: Callable[[int], None] | None,
+    on_retry: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """The run itself, once its rows are being read: record it, send, record what happened."""
     stream, pending = run.destination, run.pending
@@ -400,6 +403,7 @@ def _deliver(
         stopped=stop,
         limits=limits,
         connections=options.concurrency,
+        on_retry=on_retry,
     )
     worker = Worker(destination, sender)
     pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="push")

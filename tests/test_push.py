@@ -53,6 +53,23 @@ def test_5xx_and_connection_reset_are_retried(small_warehouse, capture, cli):
     assert [r["status"] for r in capture.state.requests] == [503, "reset", 502, 200]
     assert query(small_warehouse, "select attempts, status from sync.batches") == [(4, "accepted")]
     assert len(capture.state.events) == 6
+    retries = [line for line in result.output.splitlines() if line.startswith("retrying: ")]
+    assert [line.split(" gave ")[1].split(";")[0] for line in retries] == [
+        "HTTP 503 on attempt 1", "connection reset on attempt 2", "HTTP 502 on attempt 3"
+    ]
+    assert all(" next try in " in line and line.endswith(" s") for line in retries)
+
+
+def test_a_host_that_does_not_resolve_stops_at_once_naming_it(small_warehouse, cli):
+    import time
+
+    started = time.monotonic()
+    result = cli("push", "-d", "posthog", "--no-progress",
+                 env={"POSTHOG_HOST": "https://us.i.posthog.con", "POSTHOG_API_KEY": "phc_x"})
+    assert result.exit_code == 1
+    assert "cannot resolve the host us.i.posthog.con: check --host (or the host variable)" in result.output
+    assert time.monotonic() - started < 30
+    assert query(small_warehouse, "select count(*) from sync.deliveries") == [(0,)]
 
 
 def test_429_retry_after_is_honoured(small_warehouse, capture, cli):
