@@ -15,7 +15,9 @@ from typing import Annotated, Optional
 import duckdb
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)
 from rich.text import Text
 
 from sync import build_state
@@ -24,7 +26,9 @@ from sync import push as pushing
 from sync import status as statusing
 from sync.config import PushOptions, Secret, warehouse_path
 from sync.errors import SyncError, UsageError
-from sync.warehouse import connect, open_warehouse
+from sync.progress_file import PushProgress, running_push
+from sync.progress_file import describe as describe_push
+from sync.warehouse import WarehouseError, connect, open_warehouse
 
 app = typer.Typer(
     help="Land historical analytics exports in DuckDB and push the dbt `events` mart to PostHog.\n\n"
@@ -281,19 +285,33 @@ def push_command(
         # requests takes ~50 ms to import: let it load while DuckDB opens the warehouse and
         # plans the run (DuckDB works without holding the GIL); push() imports it when it sends.
         threading.Thread(target=_import_quietly, args=("sync.http",), name="import-http", daemon=True).start()
+        noun = "persons" if persons else "events"
         bar = Progress(
-            TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn("persons" if persons else "events"),
-            TimeElapsedColumn(), console=err, disable=not progress, transient=False,
+            TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(noun),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, disable=not progress, transient=False,
         )
-        with open_warehouse(path) as con, bar:
-            task = bar.add_task(destination.value, total=None)
-            summary = pushing.push(
-                con, target, options,
-                on_start=lambda total: (_announce_pace(options, target), bar.update(task, total=total)),
-                on_progress=lambda n: bar.advance(task, n),
-                on_retry=lambda line: err.print(line, highlight=False),
-            )
-        noun, mart = ("persons", "persons mart") if persons else ("events", "mart")
+        shared = PushProgress(path, destination.value + (":persons" if persons else ""), noun)
+        tasks: list = []
+
+        def started(total: int) -> None:
+            """The bar appears once there is something to send."""
+            _announce_pace(options, target)
+            tasks.append(bar.add_task(destination.value, total=total))
+            shared.start(total)
+
+        def advanced(n: int) -> None:
+            bar.advance(tasks[0], n)
+            shared.advance(n)
+
+        try:
+            with open_warehouse(path) as con, bar:
+                summary = pushing.push(
+                    con, target, options, on_start=started, on_progress=advanced,
+                    on_retry=lambda line: err.print(line, highlight=False),
+                )
+        finally:
+            shared.close()
+        mart = "persons mart" if persons else "mart"
         if summary.held:
             out.print(f"{summary.destination}: {_held_line(summary.held)}", highlight=False)
         if summary.pending == 0:
@@ -490,7 +508,20 @@ def status_command(
 ) -> None:
     """Per destination: events pending, delivered and failed (top reasons), the watermark, and the last runs."""
     with _one_line_errors():
-        with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+        path = warehouse_path(warehouse and str(warehouse))
+        try:
+            con = connect(path, read_only=True)
+        except WarehouseError:
+            running = running_push(path)
+            if running is None:
+                raise
+            if as_json:
+                out.print_json(json.dumps({"running_push": running}, default=str))
+            else:
+                out.print(describe_push(running), highlight=False)
+                out.print("  (the warehouse is locked while it runs: the full status comes when it ends)", highlight=False)
+            return
+        with con:
             report = statusing.collect(con)
         if as_json:
             out.print_json(json.dumps(report, default=str))

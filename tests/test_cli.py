@@ -61,3 +61,30 @@ def test_the_persons_dry_run_keeps_its_bodies_apart_from_the_events(small_wareho
     events = json.loads((tmp_path / "dry-run" / "posthog" / "request-00001.json").read_text())
     assert len(events["batch"]) == 6 and all(e["event"] != "$identify" for e in events["batch"])
     assert (tmp_path / "dry-run" / "posthog-persons").is_dir()
+
+
+def test_status_during_a_push_shows_its_progress(small_warehouse, capture, cli):
+    import os
+    import time
+
+    capture.state.latency_seconds = 0.5
+    env = {**os.environ, **push_env(capture), "WAREHOUSE_PATH": str(small_warehouse)}
+    pushing = subprocess.Popen([sys.executable, "-m", "sync", "push", "-d", "posthog", "--batch-size", "1",
+                                "--concurrency", "1", "--no-progress"], env=env, capture_output=False,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    progress = small_warehouse.with_name(small_warehouse.name + ".push.json")
+    try:
+        deadline = time.monotonic() + 20
+        while not progress.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = cli("status")
+        assert status.exit_code == 0, status.output
+        assert f"a push to posthog is running (PID {pushing.pid}): " in status.output
+        assert " of 6 events sent, " in status.output
+        running = json.loads(cli("status", "--json").output)["running_push"]
+        assert running["pid"] == pushing.pid and running["pending"] == 6
+    finally:
+        output, _ = pushing.communicate(timeout=60)
+    assert pushing.returncode == 0, output
+    assert not progress.exists()
+    assert json.loads(cli("status", "--json").output)["destinations"][0]["delivered"] == 6
