@@ -482,8 +482,13 @@ def _csv_records(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[Record]
             for (record,) in chunk:
                 number += 1
                 yield number, record, None, b""
+        # DuckDB may report one line more than once (a row of five columns where three are
+        # expected: "Found: 4", then "Found: 5"): one bad line is one row, with all its reasons
         rejected = cursor.execute(
-            "select line, csv_line, error_type || ': ' || error_message from reject_errors order by line"
+            """
+            select line, any_value(csv_line), string_agg(distinct error_type || ': ' || error_message, '; ')
+            from reject_errors group by line order by line
+            """
         ).fetchall()
         for line, text, error in rejected:
             yield int(line), None, f"CSV {error}", (text or "").encode()

@@ -122,3 +122,16 @@ def test_load_table_takes_jsonl_and_parquet_too(warehouse, tmp_path, cli):
     rows = query(warehouse, "select line_number, record->>'who', record->'tags' from raw.app_log order by record->>'ts'")
     assert [(n, who) for n, who, _ in rows] == [(1, "ü"), (3, "b"), (1, "c")]
     assert json.loads(rows[2][2]) == [1, 2]
+
+
+def test_a_csv_line_with_several_faults_is_one_bad_line_with_all_its_reasons(warehouse, tmp_path, cli):
+    csv = tmp_path / "shop.csv"
+    good = [f"2024-01-02 03:0{i}:00,c-{i},checkout,1" for i in range(8)]
+    csv.write_text("occurred_at,customer,action,amount\n" + "\n".join(good[:4] + ["2024-01-02,c-x,view,1,2,3"] + good[4:]) + "\n")
+    result = cli("load", "table", "shop_events", str(csv))
+    assert result.exit_code == 0, result.output
+    assert "8 records, 1 bad line (load 1)" in result.output
+    (error,) = query(warehouse, "select line_number, line, error from raw.load_errors")
+    assert error[:2] == (6, "2024-01-02,c-x,view,1,2,3")
+    assert error[2].count("TOO MANY COLUMNS") == 2 and "; " in error[2]
+    assert query(warehouse, "select records, bad_lines from raw.loads") == [(8, 1)]
