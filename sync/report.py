@@ -50,7 +50,11 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         from sync_runs_summary order by started_at desc limit 20
         """
     ).fetchall()
-    return {"days": days, "rejected": rejected, "failed": failed, "runs": list(reversed(runs)), "generated_at": utcnow()}
+    from sync import status as statusing   # what a push would hold back, counted as `sync status` counts it
+
+    held = {d["destination"]: d["held"] for d in statusing.collect(con)["destinations"] if d.get("held")}
+    return {"days": days, "rejected": rejected, "failed": failed, "runs": list(reversed(runs)), "held": held,
+            "generated_at": utcnow()}
 
 
 def render(data: dict[str, Any]) -> str:
@@ -63,8 +67,14 @@ def render(data: dict[str, Any]) -> str:
         "<code>sync_reconciliation</code> and <code>sync_runs_summary</code>. Each raw line is an event, "
         "rejected, excluded, or a collapsed duplicate; delivered, failed and pending are per destination.</p>",
         _totals(days, sources, destinations),
-        "<h2>Events per day, by source: raw records vs delivered</h2>",
     ]
+    for destination, held in sorted(data.get("held", {}).items()):
+        parts.append(
+            f"<p class='held'>Held back from {html.escape(destination)}: {held:,} events newer than 48 hours or "
+            "dated in the future, which PostHog's historical import asks not to send (<code>sync push "
+            "--allow-recent</code> sends them). The pending counts below include them.</p>"
+        )
+    parts.append("<h2>Events per day, by source: raw records vs delivered</h2>")
     for source in sources:
         parts.append(_per_day_chart(source, [d for d in days if d["source"] == source], destinations))
     parts.append("<h2>Rejected and failed, by reason</h2>")

@@ -457,6 +457,10 @@ def test_recent_and_future_events_are_held_back_from_posthog_unless_allowed(smal
     assert query(small_warehouse, "select count(*) from sync.failed_events") == [(0,)]
     assert query(small_warehouse, "select load_id from sync.settled_loads") == [(1,)]   # load 2 is not finished
 
+    page = tmp_path / "report.html"
+    assert cli("report", "--out", str(page)).exit_code == 0
+    assert "Held back from posthog: 2 events newer than 48 hours or dated in the future" in page.read_text()
+
     allowed = cli("push", "-d", "posthog", "--allow-recent", "--no-progress", env=push_env(capture))
     assert allowed.exit_code == 0 and "2 events delivered" in allowed.output, allowed.output
     assert json.loads(cli("status", "--json").output)["destinations"][0]["held"] == 0
