@@ -63,17 +63,20 @@ def failed_checks(con: duckdb.DuckDBPyConnection, target: Path | None = None) ->
     target = target or target_path()
     try:
         results = json.loads((target / "run_results.json").read_text())
-        manifest = json.loads((target / "manifest.json").read_text())
     except (OSError, ValueError):
         return []
     if build_id is None or results.get("metadata", {}).get("invocation_id") != build_id:
         return []
-    nodes = manifest.get("nodes", {})
+    failed = [r for r in results.get("results", []) if r.get("status") in ("fail", "error")]
+    if not failed:
+        return []
+    try:
+        nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
+    except (OSError, ValueError):
+        nodes = {}
     problems = []
-    for result in results.get("results", []):
+    for result in failed:
         status, unique_id = result.get("status"), result.get("unique_id", "")
-        if status not in ("fail", "error"):
-            continue
         node = nodes.get(unique_id, {})
         touches = unique_id in SENT_MARTS or set(node.get("depends_on", {}).get("nodes", [])) & set(SENT_MARTS)
         if not touches:

@@ -28,7 +28,7 @@ from sync.config import PushOptions, Secret, warehouse_path
 from sync.errors import SyncError, UsageError
 from sync.progress_file import PushProgress, running_push
 from sync.progress_file import describe as describe_push
-from sync.warehouse import WarehouseError, connect, open_warehouse
+from sync.warehouse import WarehouseError, connect, open_warehouse, require_warehouse
 
 app = typer.Typer(
     help="Land historical analytics exports in DuckDB and push the dbt `events` mart to PostHog.\n\n"
@@ -276,11 +276,10 @@ def push_command(
             allow_recent=allow_recent,
         )
         path = warehouse_path(warehouse and str(warehouse))
-        unbuilt = _check_build(path, force)
+        require_warehouse(path)
         if dry_run:
             folder = Path("dry-run") / (destination.value + ("-persons" if persons else ""))
-            _dry_run(target, options, dry_run_dir or folder, warehouse)
-            _refuse_unbuilt(unbuilt)
+            _refuse_unbuilt(_dry_run(target, options, dry_run_dir or folder, warehouse, force))
             return
         # requests takes ~50 ms to import: let it load while DuckDB opens the warehouse and
         # plans the run (DuckDB works without holding the GIL); push() imports it when it sends.
@@ -305,6 +304,7 @@ def push_command(
 
         try:
             with open_warehouse(path) as con, bar:
+                unbuilt = _check_build(con, force)
                 summary = pushing.push(
                     con, target, options, on_start=started, on_progress=advanced,
                     on_retry=lambda line: err.print(line, highlight=False),
@@ -369,12 +369,11 @@ def _announce_pace(options: PushOptions, target) -> None:
         )
 
 
-def _check_build(path: Path, force: bool) -> list[build_state.UnbuiltLoad]:
+def _check_build(con: duckdb.DuckDBPyConnection, force: bool) -> list[build_state.UnbuiltLoad]:
     """Before a push: the loads not built yet (each said in one line), and a stop if the last
     dbt build failed tests on the marts that are sent (unless --force)."""
-    with connect(path, read_only=True) as con:
-        unbuilt = build_state.unbuilt_loads(con)
-        problems = build_state.failed_checks(con)
+    unbuilt = build_state.unbuilt_loads(con)
+    problems = build_state.failed_checks(con)
     for load in unbuilt:
         err.print(load.describe(), highlight=False)
     if problems and not force:
@@ -396,10 +395,11 @@ def _refuse_unbuilt(unbuilt: list[build_state.UnbuiltLoad]) -> None:
         )
 
 
-def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None) -> None:
+def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None, force: bool) -> list[build_state.UnbuiltLoad]:
     from sync.dryrun import dry_run
 
     with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+        unbuilt = _check_build(con, force)
         report = dry_run(con, target, options, folder)
     noun = "persons" if options.persons else "events"
     out.print(
@@ -416,6 +416,7 @@ def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None)
     if report.problems:
         raise SyncError(f"dry run found {sum(p.count for p in report.problems.values())} problems; nothing was sent")
     out.print("  no problems found", highlight=False)
+    return unbuilt
 
 
 def _destination(

@@ -143,8 +143,8 @@ def utcnow() -> datetime:
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, turning DuckDB's lock and I/O errors into one clear line."""
-    if read_only and not path.exists():
-        raise WarehouseError(f"no warehouse at {path}: run `sync load` first (or set WAREHOUSE_PATH)")
+    if read_only:
+        require_warehouse(path)
     if path.is_dir():
         raise WarehouseError(f"warehouse {path} is a folder: give a DuckDB file, e.g. {path / 'warehouse.duckdb'}")
     catalog = path.name.lstrip(".").split(".")[0]
@@ -180,6 +180,12 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
 
 # Names DuckDB keeps for itself: a file named main.duckdb gets the catalog main_db.
 _RESERVED_CATALOGS = ("main", "temp", "system")
+
+
+def require_warehouse(path: Path) -> None:
+    """For the commands that read a warehouse: it must be there (they create nothing)."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `sync load` first (or set WAREHOUSE_PATH)")
 
 
 def _is_duckdb_file(path: Path) -> bool:

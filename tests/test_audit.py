@@ -58,7 +58,11 @@ def test_dry_run_reads_what_a_push_would_send_and_changes_nothing(small_warehous
     con.close()
     result = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(folder), "--no-progress", env=push_env(capture))
     assert result.exit_code == 1
-    assert "1 events newer_than_48_hours" in result.output and "1 events event_too_large" in result.output
+    assert "1 event newer than 48 hours or dated in the future held back" in result.output   # held, not sent
+    assert "1 events event_too_large" in result.output
+    allowed = cli("push", "-d", "posthog", "--dry-run", "--allow-recent", "--dry-run-dir", str(folder), "--no-progress",
+                  env=push_env(capture))
+    assert "1 events newer_than_48_hours" in allowed.output   # sent if allowed: the dry run says so
     assert capture.state.requests == []
 
 

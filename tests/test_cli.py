@@ -70,7 +70,7 @@ def test_status_during_a_push_shows_its_progress(small_warehouse, capture, cli):
     capture.state.latency_seconds = 0.5
     env = {**os.environ, **push_env(capture), "WAREHOUSE_PATH": str(small_warehouse)}
     pushing = subprocess.Popen([sys.executable, "-m", "sync", "push", "-d", "posthog", "--batch-size", "1",
-                                "--concurrency", "1", "--no-progress"], env=env, capture_output=False,
+                                "--concurrency", "1", "--no-progress"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     progress = small_warehouse.with_name(small_warehouse.name + ".push.json")
     try:

@@ -60,18 +60,6 @@ def test_5xx_and_connection_reset_are_retried(small_warehouse, capture, cli):
     assert all(" next try in " in line and line.endswith(" s") for line in retries)
 
 
-def test_a_host_that_does_not_resolve_stops_at_once_naming_it(small_warehouse, cli):
-    import time
-
-    started = time.monotonic()
-    result = cli("push", "-d", "posthog", "--no-progress",
-                 env={"POSTHOG_HOST": "https://us.i.posthog.con", "POSTHOG_API_KEY": "phc_x"})
-    assert result.exit_code == 1
-    assert "cannot resolve the host us.i.posthog.con: check --host (or the host variable)" in result.output
-    assert time.monotonic() - started < 30
-    assert query(small_warehouse, "select count(*) from sync.deliveries") == [(0,)]
-
-
 def test_429_retry_after_is_honoured(small_warehouse, capture, cli):
     capture.state.script(Fault(429, {"Retry-After": "1"}))
     result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
@@ -348,7 +336,8 @@ def test_dns_failure_gives_up_cleanly_with_state_intact(small_warehouse, cli):
     result = cli("push", "-d", "posthog", "--no-progress", "--max-retry-seconds", "1", env=env)
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("error")]
-    assert len(errors) == 1 and "DNS lookup failed" in errors[0]
+    assert errors == ["error: cannot resolve the host backfill-no-such-host.invalid: check --host (or the host variable); "
+                      "nothing was marked delivered"]
     assert query(small_warehouse, "select count(*) from sync.deliveries") == [(0,)]
     assert json.loads(cli("status", "--json").output)["destinations"][0]["pending"] == 6
 
