@@ -92,9 +92,10 @@ def main() -> None:
     if set(uuids) != manifest.expected_uuids or len(uuids) != len(set(uuids)):
         sys.exit("demo check failed: the endpoint did not receive exactly the expected events")
     print("\nEvery valid event arrived exactly once. Audit it yourself:")
-    print(f"  WAREHOUSE_PATH={WORK / 'warehouse.duckdb'} sync status")
-    print("  select rejection_reason, count(*) from events_rejected group by 1;   -- in duckdb")
-    print("  select * from sync_reconciliation where not reconciles or pending > 0;  -- in duckdb")
+    print(f"  export WAREHOUSE_PATH={WORK / 'warehouse.duckdb'}   # then, from the venv (.venv/bin/sync):")
+    print("  sync status")
+    print('  sync sql "select rejection_reason, count(*) from events_rejected group by 1"')
+    print('  sync sql "select * from sync_reconciliation where not reconciles or pending > 0"')
     print(f"  open {WORK / 'report.html'}")
 
 

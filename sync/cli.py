@@ -495,9 +495,12 @@ def sql_command(
             writer.writerows(rows[:limit])
         else:
             table = Table(*columns, show_lines=False)
-            for row in rows[:limit]:
-                table.add_row(*("" if value is None else str(value) for value in row))
-            out.print(table)
+            cells = [["" if value is None else str(value) for value in row] for row in rows[:limit]]
+            for row in cells:
+                table.add_row(*row)
+            # as wide as its content (rich would squeeze it to 80 columns when piped)
+            widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+            Console(width=max(out.width, sum(w + 3 for w in widths) + 1)).print(table)
         if len(rows) > limit:
             err.print(f"(first {limit:,} rows shown: --limit N for more)", highlight=False)
 
