@@ -122,18 +122,21 @@ def load_command(
         for path in files:
             if path.stat().st_size == 0:
                 err.print(f"warning  {path} is empty: nothing in it to land", highlight=False)
-        if not force and source is not Source.table:
-            for path in list(files):
-                shape = loading.shape_of(source_system, path)
-                if shape is not None and shape.looks_like is not None:
-                    files.remove(path)
-                    unreadable.append(str(path))
-                    err.print(
-                        f"error    {path} looks like {'an' if shape.looks_like[0] in 'aeiou' else 'a'} {shape.looks_like} export, not {source_system} (its first "
-                        f"{_count(shape.records, 'record')}): `sync load {shape.looks_like} {path}`, or --force to land it as {source_system}",
-                        highlight=False,
-                    )
         with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
+            if not force and source is not Source.table:
+                landed_before = loading.unchanged_loads(con, source_system, files)
+                for path in list(files):
+                    if landed_before[path] is not None:
+                        continue   # landed before and unchanged: skipped without reading it
+                    shape = loading.shape_of(source_system, path)
+                    if shape is not None and shape.looks_like is not None:
+                        files.remove(path)
+                        unreadable.append(str(path))
+                        err.print(
+                            f"error    {path} looks like {'an' if shape.looks_like[0] in 'aeiou' else 'a'} {shape.looks_like} export, not {source_system} (its first "
+                            f"{_count(shape.records, 'record')}): `sync load {shape.looks_like} {path}`, or --force to land it as {source_system}",
+                            highlight=False,
+                        )
             for result in loading.load_paths(con, source_system, files, table):
                 path = result.path
                 if result.error is not None:

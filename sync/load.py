@@ -255,7 +255,7 @@ def load_paths(
     con.execute(RAW_SOURCE_DDL.format(table=table))   # before any transaction: no catalog conflicts
     con.execute(_LANDING_SETTINGS)
     paths = list(paths)
-    unchanged = _unchanged_loads(con, source, paths)
+    unchanged = unchanged_loads(con, source, paths)
     with ThreadPoolExecutor(PARALLEL_FILES) as pool:
         scans = [
             pool.submit(_scan_json_lines, path) if _is_json_lines(path) and not unchanged[path] else None
@@ -311,7 +311,7 @@ def _modified_ns(label: str) -> int | None:
         return None
 
 
-def _unchanged_loads(con: duckdb.DuckDBPyConnection, source: str, paths: list[Path]) -> dict[Path, FileResult | None]:
+def unchanged_loads(con: duckdb.DuckDBPyConnection, source: str, paths: list[Path]) -> dict[Path, FileResult | None]:
     """For each path, a load of this very file, unchanged since (same path, size and
     modification time, as make and rsync judge it): it is skipped without reading it again.
     One query for all the paths."""
