@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,8 +20,6 @@ from sync.destinations import Destination
 from sync.push import WINDOW_EVENTS, WindowReader, plan, rows_sql
 from sync.warehouse import utcnow
 
-# PostHog asks that events sent with historical_migration be at least 48 hours old.
-HISTORICAL_MIN_AGE = timedelta(hours=48)
 EXAMPLES = 3
 
 
@@ -97,7 +94,8 @@ def _check_fields(
     """Missing ids or names (the mart's contract should make these impossible), and for
     PostHog's historical flow, events too recent to send."""
     name = "e.event" if noun == "events" else "'$identify'"
-    cutoff = utcnow() - HISTORICAL_MIN_AGE if destination.name == "posthog" else None
+    # only reached with --allow-recent: otherwise the plan holds these events back already
+    cutoff = utcnow() - destination.holds_recent if destination.holds_recent is not None else None
     checks = {
         "missing_distinct_id": "nullif(trim(e.distinct_id), '') is null",
         "missing_event_name": f"nullif(trim({name}), '') is null",
