@@ -147,12 +147,6 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         require_warehouse(path)
     if path.is_dir():
         raise WarehouseError(f"warehouse {path} is a folder: give a DuckDB file, e.g. {path / 'warehouse.duckdb'}")
-    catalog = path.name.lstrip(".").split(".")[0]
-    if catalog in _RESERVED_CATALOGS:
-        raise WarehouseError(
-            f"warehouse {path}: DuckDB names this file's catalog {catalog}_db, and dbt-duckdb expects "
-            f"{catalog}, so dbt build cannot use it; choose another name, e.g. {path.with_name('backfill.duckdb')}"
-        )
     if path.exists() and path.stat().st_size > 0 and not _is_duckdb_file(path):
         raise WarehouseError(f"{path} is not a DuckDB warehouse: point --warehouse (or WAREHOUSE_PATH) at a .duckdb file")
     try:
@@ -176,10 +170,6 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     con.execute("set enable_progress_bar = false")  # our own progress goes to stderr, not DuckDB's
     con.execute(NO_ROW_GROUP_MERGING)
     return con
-
-
-# Names DuckDB keeps for itself: a file named main.duckdb gets the catalog main_db.
-_RESERVED_CATALOGS = ("main", "temp", "system")
 
 
 def require_warehouse(path: Path) -> None:

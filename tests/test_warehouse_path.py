@@ -3,7 +3,7 @@ read or written, and a push without a warehouse creates nothing."""
 
 from __future__ import annotations
 
-from conftest import FIXTURES, push_env
+from conftest import FIXTURES, push_env, query, run_dbt
 
 SMALL = str(FIXTURES / "mixpanel_small.jsonl")
 
@@ -35,14 +35,19 @@ def test_a_push_without_a_warehouse_creates_nothing(warehouse, capture, cli):
     assert not warehouse.exists() and list(warehouse.parent.iterdir()) == []
 
 
-def test_a_warehouse_named_main_is_refused_in_one_line_before_anything_is_written(tmp_path, cli):
-    """DuckDB names main.duckdb's catalog main_db, and dbt-duckdb insists on main: dbt build
-    could not use it, so sync does not create it."""
+def test_a_warehouse_named_main_lands_builds_and_pushes(tmp_path, dbt_dirs, capture, cli):
+    """DuckDB would name main.duckdb's catalog main_db, which dbt-duckdb does not expect: dbt
+    attaches the file as `warehouse` whatever its name, so every step works on it."""
     warehouse = tmp_path / "main.duckdb"
-    result = cli("load", "mixpanel", SMALL, "--warehouse", str(warehouse))
-    assert result.exit_code == 1
-    assert result.output.strip() == (
-        f"error: warehouse {warehouse}: DuckDB names this file's catalog main_db, and dbt-duckdb expects main, "
-        f"so dbt build cannot use it; choose another name, e.g. {tmp_path / 'backfill.duckdb'}"
-    )
-    assert list(tmp_path.iterdir()) == []
+    env = {"WAREHOUSE_PATH": str(warehouse), **push_env(capture)}
+    assert cli("load", "mixpanel", SMALL, env=env).exit_code == 0
+    built = run_dbt(warehouse, dbt_dirs, "build")
+    assert built.returncode == 0, built.stdout[-3000:]
+    (events,) = query(warehouse, "select count(*) from main.events")[0]
+    assert events > 0
+    pushed = cli("push", "-d", "posthog", "--no-progress", "--allow-recent", env=env)
+    assert pushed.exit_code == 0, pushed.output
+    assert len(capture.state.events) == events
+    # the views dbt made name the catalog as DuckDB itself does when it opens the file
+    assert query(warehouse, "select current_database()") == [("main_db",)]
+    assert query(warehouse, "select sum(delivered) from main.sync_reconciliation") == [(events,)]
