@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,9 +23,12 @@ from sync import build_state
 from sync import load as loading
 from sync import push as pushing
 from sync import status as statusing
-from sync.config import PushOptions, Secret, warehouse_path
+from sync.config import PushOptions, warehouse_path
 from sync.errors import SyncError, UsageError
 from sync.progress_file import PushProgress, running_push
+from sync.destinations import DESTINATIONS, Settings, build, for_stream
+from sync.destinations.segment import REGIONS as SEGMENT_REGIONS
+from sync.sources import SOURCES
 from sync.progress_file import describe as describe_push
 from sync.warehouse import WarehouseError, connect, open_warehouse, require_warehouse
 
@@ -47,22 +49,12 @@ WarehouseOption = Annotated[
 ]
 
 
-class Source(str, Enum):
-    mixpanel = "mixpanel"
-    amplitude = "amplitude"
-    segment = "segment"
-    ga4 = "ga4"
-    table = "table"
+# The sources of sync.sources, and `table` for any other file.
+Source = Enum("Source", {name: name for name in [*SOURCES, "table"]}, type=str)
 
 
-class DestinationName(str, Enum):
-    posthog = "posthog"
-    segment = "segment"
-
-
-class Region(str, Enum):
-    us = "us"
-    eu = "eu"
+DestinationName = Enum("DestinationName", {name: name for name in DESTINATIONS}, type=str)
+Region = Enum("Region", {name: name for name in SEGMENT_REGIONS}, type=str)
 
 
 @contextmanager
@@ -263,7 +255,7 @@ def push_command(
     the mart since. Exits 0 only if every pending event was accepted.
     """
     with _one_line_errors():
-        target = _destination(destination, host, api_key, write_key, region, integrations)
+        target = build(destination.value, Settings(host, api_key, write_key, region and region.value, integrations))
         options = PushOptions(
             batch_size=batch_size,
             concurrency=concurrency,
@@ -274,7 +266,7 @@ def push_command(
             split_by_day=target.default_split_by_day if split_by_day is None else split_by_day,
             retry_failed=retry_failed,
             persons=persons,
-            set_once=_set_once(set_once, destination, persons),
+            set_once=_set_once(set_once, target, persons),
             rescan=rescan,
             allow_recent=allow_recent,
         )
@@ -316,7 +308,7 @@ def push_command(
             shared.close()
         mart = "persons mart" if persons else "mart"
         if summary.held:
-            out.print(f"{summary.destination}: {_held_line(summary.held)}", highlight=False)
+            out.print(f"{summary.destination}: {_held_line(summary.held, target)}", highlight=False)
         if summary.pending == 0:
             if retry_failed:
                 what = f"no refused {noun} to retry"
@@ -340,17 +332,20 @@ def push_command(
         _refuse_unbuilt(unbuilt)
 
 
-def _set_once(given: bool | None, destination: DestinationName, persons: bool) -> bool:
-    """--set-once/--set choose how PostHog applies person properties; elsewhere they mean nothing."""
-    if given is not None and (destination is not DestinationName.posthog or not persons):
-        raise UsageError("--set-once and --set are for `-d posthog --persons` (Segment's identify carries traits as they are)")
+def _set_once(given: bool | None, target, persons: bool) -> bool:
+    """--set-once/--set choose how a destination applies person properties, where it has a choice."""
+    if given is not None and (target.set_once is None or not persons):
+        takers = " or ".join(f"-d {d.name}" for d in DESTINATIONS.values() if d.set_once)
+        why = "" if target.set_once else f" ({target.label} has no such choice for persons)"
+        raise UsageError(f"--set-once and --set are for `{takers} --persons`{why}")
     return True if given is None else given
 
 
-def _held_line(held: int) -> str:
+def _held_line(held: int, target) -> str:
+    hours = target.holds_recent.total_seconds() / 3600
     return (
-        f"{_count(held, 'event')} newer than 48 hours or dated in the future held back (not sent, not failed): "
-        "PostHog's historical import asks for older events; --allow-recent sends them"
+        f"{_count(held, 'event')} newer than {hours:g} hours or dated in the future held back (not sent, not failed): "
+        f"{target.holds_recent_why}; --allow-recent sends them"
     )
 
 
@@ -364,7 +359,7 @@ def _events_per_second(given: float | None, target) -> float | None:
 def _announce_pace(options: PushOptions, target) -> None:
     """At the start of a push: how fast it may go, and how to change that."""
     if options.max_events_per_second:
-        guidance = " (PostHog's guidance for imports)" if options.max_events_per_second == target.default_events_per_second else ""
+        guidance = f" ({target.pace_guidance})" if options.max_events_per_second == target.default_events_per_second else ""
         err.print(
             f"pace: at most {options.max_events_per_second:,.0f} events/s{guidance}; "
             "change it with --max-events-per-second N (0: no cap)",
@@ -411,7 +406,7 @@ def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None,
         highlight=False,
     )
     if report.held:
-        out.print(f"  {_held_line(report.held)}", highlight=False)
+        out.print(f"  {_held_line(report.held, target)}", highlight=False)
     if report.written:
         out.print(f"  first {len(report.written)} request bodies written to {report.written[0].parent}/", highlight=False)
     for problem in report.problems.values():
@@ -420,57 +415,6 @@ def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None,
         raise SyncError(f"dry run found {sum(p.count for p in report.problems.values())} problems; nothing was sent")
     out.print("  no problems found", highlight=False)
     return unbuilt
-
-
-def _destination(
-    name: DestinationName,
-    host: str | None,
-    api_key: str | None,
-    write_key: str | None = None,
-    region: Region | None = None,
-    integrations: str | None = None,
-):
-    if name is DestinationName.segment:
-        return _segment(host, write_key, region, integrations)
-    if write_key or region or integrations:
-        raise UsageError("--write-key, --region and --integrations are for --destination segment")
-    from sync.destinations.posthog import PostHog
-
-    host = host or os.environ.get(PostHog.host_env)
-    key = api_key or os.environ.get(PostHog.key_env)
-    if not host:
-        raise UsageError(f"no PostHog host: set ${PostHog.host_env} (e.g. https://us.i.posthog.com) or pass --host")
-    if not host.startswith(("http://", "https://")):
-        raise UsageError(f"PostHog host must start with http:// or https:// (got {host!r})")
-    if not key:
-        raise UsageError(f"no PostHog project API key: set ${PostHog.key_env} or pass --api-key")
-    if not key.isascii() or not key.isprintable():
-        raise UsageError(f"the PostHog project API key (${PostHog.key_env}) has characters an API key cannot have")
-    return PostHog(host, Secret(key))
-
-
-def _segment(host: str | None, write_key: str | None, region: Region | None, integrations: str | None):
-    from sync.destinations.segment import EU_HOST, US_HOST, Segment
-
-    if host and region:
-        raise UsageError("give either --host or --region, not both")
-    host = host or (EU_HOST if region is Region.eu else None) or os.environ.get(Segment.host_env) or US_HOST
-    if not host.startswith(("http://", "https://")):
-        raise UsageError(f"Segment host must start with http:// or https:// (got {host!r})")
-    key = write_key or os.environ.get(Segment.key_env)
-    if not key:
-        raise UsageError(f"no Segment write key: set ${Segment.key_env} or pass --write-key")
-    if not key.isascii() or not key.isprintable():
-        raise UsageError(f"the Segment write key (${Segment.key_env}) has characters a write key cannot have")
-    chosen = None
-    if integrations is not None:
-        try:
-            chosen = json.loads(integrations)
-        except ValueError as exc:
-            raise UsageError(f"--integrations is not valid JSON: {exc}") from None
-        if not isinstance(chosen, dict):
-            raise UsageError('--integrations must be a JSON object, e.g. \'{"All": false, "Mixpanel": true}\'')
-    return Segment(host, Secret(key), chosen)
 
 
 @app.command("sql")
@@ -548,7 +492,7 @@ def status_command(
                 highlight=False,
             )
             if entry["held"]:
-                out.print(f"  held: {_held_line(entry['held'])}", highlight=False)
+                out.print(f"  held: {_held_line(entry['held'], for_stream(entry['destination']))}", highlight=False)
             if mark:
                 out.print(
                     f"  settled: {mark['settled_loads']:,} of {mark['loads']:,} loads; newest event sent "
@@ -588,14 +532,18 @@ ExtractFolder = Annotated[
 ]
 
 
-def _run_extract(source: str, folder: Path | None, warehouse: Path | None, make, windows, fetch, filename, store) -> None:
+def _run_extract(source: str, plan, folder: Path | None, warehouse: Path | None, requests_per_hour: float | None, force: bool) -> None:
     from sync import extract as extracting
 
+    windows = plan.windows
     done = landed = empty = records = bad = 0
     with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
-        extractor = make(con, folder or Path("exports") / source)
+        extractor = extracting.Extractor(
+            con, SOURCES[source], folder or Path("exports") / source,
+            requests_per_hour=requests_per_hour or SOURCES[source].export.requests_per_hour, force=force,
+        )
         try:
-            for result in extractor.run(windows, fetch, filename, store):
+            for result in extractor.run(plan):
                 done += 1
                 if result.skipped:
                     out.print(f"skipped  {source} {result.window.label}: checkpointed before", highlight=False)
@@ -627,39 +575,22 @@ def extract_mixpanel(
     event: Annotated[Optional[list[str]], typer.Option("--event", help="Only these event names (repeatable).")] = None,
     api_host: Annotated[Optional[str], typer.Option(help="Export API host (default https://data.mixpanel.com).", show_default=False)] = None,
     region: Annotated[Optional[str], typer.Option(help="us, eu or in: picks the data residency host.")] = None,
-    max_requests_per_hour: Annotated[float, typer.Option(min=0.01, help="Mixpanel allows 60 export queries an hour.")] = 60,
+    max_requests_per_hour: Annotated[
+        Optional[float], typer.Option(min=0.01, help="Requests per hour at most (default 60: Mixpanel allows 60 export queries an hour).", show_default=False)
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Fetch checkpointed windows again.")] = False,
     out_dir: ExtractFolder = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """One request per day from --from to --to with $MIXPANEL_SERVICE_ACCOUNT (user:secret) and
     $MIXPANEL_PROJECT_ID; each day's response is stored gzipped and landed like `sync load mixpanel`."""
-    from sync import extract as extracting
+    from sync.extract import parse_day
+    from sync.sources import mixpanel
 
     with _one_line_errors():
-        windows = extracting.mixpanel_windows(extracting.parse_day(from_date, "--from"), extracting.parse_day(to_date, "--to"))
-        host = _api_host(api_host, region, extracting.MIXPANEL_HOSTS)
-        account = extracting.credential("MIXPANEL_SERVICE_ACCOUNT", " (a service account as user:secret)").reveal()
-        if ":" not in account:
-            raise UsageError("$MIXPANEL_SERVICE_ACCOUNT must be user:secret")
-        user, secret = account.split(":", 1)
-        project = extracting.credential("MIXPANEL_PROJECT_ID").reveal()
-        events = json.dumps(event) if event else None
-
-        def fetch(window):
-            params = {"from_date": window.start, "to_date": window.end, "project_id": project}
-            if events:
-                params["event"] = events
-            return f"{host}/api/2.0/export", params
-
-        def make(con, folder):
-            return extracting.Extractor(
-                con, "mixpanel", folder, auth=(Secret(user), Secret(secret)),
-                key_envs="$MIXPANEL_SERVICE_ACCOUNT", requests_per_hour=max_requests_per_hour, force=force,
-            )
-
-        _run_extract("mixpanel", out_dir, warehouse, make, windows, fetch,
-                     lambda w: f"mixpanel-{project}-{w.start}.jsonl.gz", extracting.store_gzipped)
+        first, last = parse_day(from_date, "--from"), parse_day(to_date, "--to")
+        plan = mixpanel.export_plan(first, last, mixpanel.SOURCE.export.host(api_host, region), event)
+        _run_extract("mixpanel", plan, out_dir, warehouse, max_requests_per_hour, force)
 
 
 @extract_app.command("amplitude")
@@ -669,43 +600,22 @@ def extract_amplitude(
     hourly: Annotated[bool, typer.Option("--hourly/--daily", help="One request per hour, or per day (default).")] = False,
     api_host: Annotated[Optional[str], typer.Option(help="Export API host (default https://amplitude.com).", show_default=False)] = None,
     region: Annotated[Optional[str], typer.Option(help="us or eu: picks the data residency host.")] = None,
-    max_requests_per_hour: Annotated[float, typer.Option(min=0.01, help="Requests per hour at most.")] = 360,
+    max_requests_per_hour: Annotated[
+        Optional[float], typer.Option(min=0.01, help="Requests per hour at most (default 360).", show_default=False)
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Fetch checkpointed windows again.")] = False,
     out_dir: ExtractFolder = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Hourly or daily windows from --from to --to with $AMPLITUDE_API_KEY and $AMPLITUDE_SECRET_KEY;
     each window's zip is stored and landed like `sync load amplitude`; a 404 is an empty window."""
-    from sync import extract as extracting
+    from sync.extract import parse_hour
+    from sync.sources import amplitude
 
     with _one_line_errors():
-        windows = extracting.amplitude_windows(
-            extracting.parse_hour(from_hour, "--from"), extracting.parse_hour(to_hour, "--to"), hourly
-        )
-        host = _api_host(api_host, region, extracting.AMPLITUDE_HOSTS)
-        key = extracting.credential("AMPLITUDE_API_KEY")
-        secret = extracting.credential("AMPLITUDE_SECRET_KEY")
-
-        def make(con, folder):
-            return extracting.Extractor(
-                con, "amplitude", folder, auth=(key, secret), key_envs="$AMPLITUDE_API_KEY/$AMPLITUDE_SECRET_KEY",
-                requests_per_hour=max_requests_per_hour, force=force,
-            )
-
-        _run_extract("amplitude", out_dir, warehouse, make, windows,
-                     lambda w: (f"{host}/api/2/export", {"start": w.start, "end": w.end}),
-                     lambda w: f"amplitude-{w.start}-{w.end}.zip", extracting.store_as_is)
-
-
-def _api_host(api_host: str | None, region: str | None, hosts: dict[str, str]) -> str:
-    if api_host and region:
-        raise UsageError("give either --api-host or --region, not both")
-    if region and region not in hosts:
-        raise UsageError(f"--region must be one of {', '.join(hosts)}")
-    host = (api_host or hosts[region or "us"]).rstrip("/")
-    if not host.startswith(("http://", "https://")):
-        raise UsageError(f"--api-host must start with http:// or https:// (got {host!r})")
-    return host
+        first, last = parse_hour(from_hour, "--from"), parse_hour(to_hour, "--to")
+        plan = amplitude.export_plan(first, last, amplitude.SOURCE.export.host(api_host, region), hourly)
+        _run_extract("amplitude", plan, out_dir, warehouse, max_requests_per_hour, force)
 
 
 @app.command("report")

@@ -40,7 +40,8 @@ import orjson
 from isal import igzip
 
 from sync.errors import SyncError, UsageError
-from sync.warehouse import RAW_SOURCE_DDL, RAW_TABLES, utcnow
+from sync.sources import SOURCES, raw_tables
+from sync.warehouse import RAW_SOURCE_DDL, utcnow
 
 SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".gz", ".zip", ".parquet", ".csv", ".csv.gz")
 TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -83,14 +84,6 @@ def discover(paths: Iterable[str]) -> list[Path]:
     return unique
 
 
-# What a record of each source plainly looks like (the export formats in shared/REFERENCE.md).
-_SEGMENT_TYPES = {"track", "page", "screen", "identify", "group", "alias"}
-SOURCE_SHAPES: dict[str, Callable[[dict], bool]] = {
-    "mixpanel": lambda r: "event" in r and isinstance(r.get("properties"), dict) and "type" not in r and "messageId" not in r,
-    "amplitude": lambda r: "event_type" in r and ("event_time" in r or "amplitude_id" in r or "device_id" in r),
-    "segment": lambda r: r.get("type") in _SEGMENT_TYPES and ("messageId" in r or "anonymousId" in r or "userId" in r),
-    "ga4": lambda r: "event_name" in r and "event_timestamp" in r,
-}
 SAMPLE_LINES = 20
 
 
@@ -106,7 +99,7 @@ def shape_of(source: str, path: Path) -> Shape | None:
     first member) and say whether they plainly belong to another source: none of them has the
     shape of `source`, and most of them have the shape of one other. None when the file cannot
     be looked at this way (Parquet, CSV, unreadable): landing says what is wrong with it."""
-    if source not in SOURCE_SHAPES or path.name.lower().endswith((".parquet", ".csv", ".csv.gz")):
+    if source not in SOURCES or path.name.lower().endswith((".parquet", ".csv", ".csv.gz")):
         return None
     try:
         if path.name.lower().endswith(".zip"):
@@ -130,12 +123,12 @@ def shape_of(source: str, path: Path) -> Shape | None:
             continue
         if isinstance(value, dict):
             records.append(value)
-    if not records or any(SOURCE_SHAPES[source](r) for r in records):
+    if not records or any(SOURCES[source].looks_like(r) for r in records):
         return Shape(path, len(records), None)
     # most of them (a sample has its odd records: no properties, a bad time) fit one other source
     others = [
-        name for name, fits in SOURCE_SHAPES.items()
-        if name != source and sum(map(fits, records)) >= 0.8 * len(records)
+        name for name, other in SOURCES.items()
+        if name != source and sum(map(other.looks_like, records)) >= 0.8 * len(records)
     ]
     return Shape(path, len(records), others[0] if len(others) == 1 else None)
 
@@ -226,7 +219,7 @@ def _iter_array(content: bytes) -> Iterator[Record]:
 
 def table_name(name: str) -> str:
     """The raw table `sync load table NAME` lands into; NAME must be a plain identifier."""
-    taken = {*RAW_TABLES.values(), "loads", "load_errors"}
+    taken = {*raw_tables(), "loads", "load_errors"}
     with duckdb.connect() as con:
         reserved = {w for (w,) in con.execute("select keyword_name from duckdb_keywords() where keyword_category = 'reserved'").fetchall()}
     if not TABLE_NAME.fullmatch(name) or name in taken or name in reserved:
@@ -251,7 +244,7 @@ def load_paths(
     cursor. The main thread decides, in order, whether a file's content is new (against the
     warehouse and the files before it in this call) and gives it its load id, so ids follow
     the order of `paths` whatever order the files finish in. Other formats land one by one."""
-    table = table or RAW_TABLES[source]
+    table = table or SOURCES[source].raw_table
     con.execute(RAW_SOURCE_DDL.format(table=table))   # before any transaction: no catalog conflicts
     con.execute(_LANDING_SETTINGS)
     paths = list(paths)
@@ -375,7 +368,7 @@ def _land_on_cursor(con, source: str, table: str, path: Path, scan: "_Scan", loa
 def load_path(con: duckdb.DuckDBPyConnection, source: str, path: Path, table: str | None = None) -> list[FileResult]:
     """Land one file (a zip: each of its members) into raw.<table>; `table` defaults to the
     source's own table. Returns one result per landed or skipped file."""
-    table = table or RAW_TABLES[source]
+    table = table or SOURCES[source].raw_table
     name = path.name.lower()
     con.execute(RAW_SOURCE_DDL.format(table=table))
     con.execute(_LANDING_SETTINGS)

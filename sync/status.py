@@ -7,9 +7,9 @@ from typing import Any
 import duckdb
 
 from sync import build_state, ledger
+from sync.destinations import DESTINATIONS, for_stream
 from sync.warehouse import relation_exists, utcnow
 
-DESTINATIONS = ("posthog",)
 RUNS_SHOWN = 5
 
 
@@ -130,11 +130,8 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
 
 def _holds_recent(stream: str):
     """How recent an event of this ledger stream must not be to go by default (events only)."""
-    if stream == "posthog":
-        from sync.destinations.posthog import PostHog
-
-        return PostHog.holds_recent
-    return None
+    destination = for_stream(stream)
+    return destination.holds_recent if destination is not None and stream == destination.name else None
 
 
 def _iso(value) -> str | None:

@@ -15,14 +15,7 @@ from pathlib import Path
 import duckdb
 
 from sync.errors import WarehouseError
-
-# One raw table per source. Each row is one record exactly as the export had it.
-RAW_TABLES = {
-    "mixpanel": "mixpanel_events",
-    "amplitude": "amplitude_events",
-    "segment": "segment_events",
-    "ga4": "ga4_events",
-}
+from sync.sources import raw_tables
 
 _RAW_DDL = """
 create schema if not exists raw;
@@ -215,7 +208,7 @@ _DELIVERIES_MIGRATION = [
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw landing and sync ledger tables if they do not exist yet."""
     con.execute(_RAW_DDL)
-    for table in RAW_TABLES.values():
+    for table in raw_tables():   # one per source (sync.sources), each row one record as exported
         con.execute(RAW_SOURCE_DDL.format(table=table))
     con.execute(_SYNC_DDL)
     if _relation_type(con, "sync", "deliveries") == "BASE TABLE":

@@ -1,33 +1,40 @@
-"""Destinations: how events become request bodies for one API."""
+"""Destinations, one module each, registered once below.
+
+Each destination class knows everything about its API: which settings it takes (flags and
+environment variables) and how it checks them, its limits, how an event becomes a request
+body, its defaults (batch size, pace, one day per batch), and age rules such as PostHog's 48 h.
+The CLI, `sync status`, the dry run and the push read it from here; `models/exposures.yml`
+names the marts each one reads (tests/test_destinations.py holds the two lists together).
+A new destination is its module and one line in DESTINATIONS.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Protocol
+from sync.destinations.base import Destination, Settings, flag
+from sync.destinations.posthog import PostHog
+from sync.destinations.segment import Segment
+from sync.errors import UsageError
+
+DESTINATIONS: dict[str, type] = {destination.name: destination for destination in (PostHog, Segment)}
+
+__all__ = ["DESTINATIONS", "Destination", "Settings", "build", "for_stream"]
 
 
-class Destination(Protocol):
-    name: str
-    key_env: str
-    url: str
-    max_body_bytes: int       # limit on one request's JSON, before compression
-    max_event_bytes: int      # limit on one event's JSON
-    max_events: int           # limit on events per request
-    default_batch_size: int   # events per request unless --batch-size says otherwise
-    too_large_reason: str     # failed_events.reason for an event over max_event_bytes
-    default_split_by_day: bool               # one UTC day per batch unless --no-split-by-day
-    default_events_per_second: float | None  # the pace unless --max-events-per-second says otherwise
-    holds_recent: timedelta | None           # events newer than this are held back unless --allow-recent
-    payload_sql: str          # DuckDB expression over the `events` mart giving one event's JSON
+def build(name: str, settings: Settings) -> Destination:
+    """The destination `name`, set up from the flags and the environment; a UsageError names
+    the first thing missing or wrong, and a flag that belongs to another destination."""
+    chosen = DESTINATIONS[name]
+    foreign = [s for s in settings.given() if s not in chosen.settings]
+    if foreign:
+        owners = sorted({d.name for d in DESTINATIONS.values() for s in foreign if s in d.settings})
+        flags = [flag(s) for s in foreign]
+        listed = flags[0] if len(flags) == 1 else ", ".join(flags[:-1]) + " and " + flags[-1]
+        raise UsageError(f"{listed} {'is' if len(flags) == 1 else 'are'} for --destination {' or '.join(owners)}")
+    return chosen.from_settings(settings)
 
-    def persons_payload_sql(self, set_once: bool = True) -> str: ...  # the same over the `persons` mart
 
-    def body(self, events: bytes) -> bytes: ...  # events: UTF-8 JSON objects joined by commas
+def for_stream(stream: str) -> type | None:
+    """The destination a ledger stream belongs to ("posthog", "posthog:persons")."""
+    return DESTINATIONS.get(stream.split(":", 1)[0])
 
-    def preview_body(self, events: bytes) -> bytes: ...  # the body for --dry-run files, secrets masked
 
-    def headers(self) -> dict[str, str]: ...
-
-    def auth(self) -> tuple[str, str] | None: ...
-
-    def envelope_bytes(self) -> int: ...

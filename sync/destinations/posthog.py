@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 from datetime import timedelta
 
@@ -9,6 +10,8 @@ import orjson
 from isal import isal_zlib
 
 from sync.config import Secret
+from sync.errors import UsageError
+from sync.destinations.base import Settings, checked_host, checked_key
 
 # PostHog checks the decompressed body against 20 MB; stay a little under it.
 MAX_BODY_BYTES = 20_000_000 - 64_000
@@ -27,6 +30,8 @@ PAYLOAD_SQL = (
 
 class PostHog:
     name = "posthog"
+    label = "PostHog"
+    settings = ("host", "api_key")
     key_env = "POSTHOG_API_KEY"
     host_env = "POSTHOG_HOST"
     max_body_bytes = MAX_BODY_BYTES
@@ -37,11 +42,29 @@ class PostHog:
     # second unless agreed with them (docs: migrate/index)
     default_split_by_day = True
     default_events_per_second = 3000.0
+    pace_guidance = "PostHog's guidance for imports"
     # PostHog's historical import asks for events at least 48 h old: newer ones (and events
     # dated in the future) are held back unless --allow-recent
     holds_recent = timedelta(hours=48)
+    holds_recent_why = "PostHog's historical import asks for older events"
+    # PostHog applies $set in ingestion order: $set_once keeps today's values (the default)
+    set_once = "$set_once (safe for history, the default) or $set (overwrites)"
     too_large_reason = "event_too_large"
     payload_sql = PAYLOAD_SQL
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "PostHog":
+        """--host else $POSTHOG_HOST, --api-key else $POSTHOG_API_KEY."""
+        host = settings.host or os.environ.get(cls.host_env)
+        if not host:
+            raise UsageError(f"no PostHog host: set ${cls.host_env} (e.g. https://us.i.posthog.com) or pass --host")
+        checked_host(host, cls.label)
+        key = checked_key(
+            settings.api_key or os.environ.get(cls.key_env),
+            f"no PostHog project API key: set ${cls.key_env} or pass --api-key",
+            f"the PostHog project API key (${cls.key_env})", "an API key",
+        )
+        return cls(host, Secret(key))
 
     def __init__(self, host: str, api_key: Secret, gzip_level: int = 1) -> None:
         self.host = host.rstrip("/")
@@ -61,6 +84,9 @@ class PostHog:
             """ || ',"timestamp":' || to_json(e.timestamp)"""
             f""" || ',"properties":{{"{key}":' || cast(e.properties as varchar) || '}}}}'"""
         )
+
+    def __repr__(self) -> str:
+        return f"PostHog({self.host!r})"   # the key is in the request prefix: never shown
 
     def envelope_bytes(self) -> int:
         return len(self._prefix) + 2

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import orjson
 
 from sync.config import Secret
+from sync.destinations.base import Settings, checked_host, checked_key
+from sync.errors import UsageError
 
 US_HOST = "https://api.segment.io"
 EU_HOST = "https://events.eu1.segmentapis.com"
+REGIONS = {"us": US_HOST, "eu": EU_HOST}
 
 MAX_BODY_BYTES = 500_000      # Segment: a request is at most 500 KB (oversize → 400)
 MAX_EVENT_BYTES = 32_000      # Segment: a message is at most 32 KB (oversize → 400)
@@ -28,6 +34,8 @@ PAYLOAD_SQL = (
 
 class Segment:
     name = "segment"
+    label = "Segment"
+    settings = ("host", "write_key", "region", "integrations")
     key_env = "SEGMENT_WRITE_KEY"
     host_env = "SEGMENT_HOST"
     max_body_bytes = MAX_BODY_BYTES
@@ -36,9 +44,37 @@ class Segment:
     default_batch_size = MAX_EVENTS   # requests are cut at 500 KB first, in practice
     default_split_by_day = False
     default_events_per_second = None  # Segment publishes no events/s guidance for batch
+    pace_guidance = None
     holds_recent = None               # Segment takes recent events as they are
+    holds_recent_why = None
+    set_once = None                   # Segment's identify carries traits as they are
     too_large_reason = "message_too_large"
     payload_sql = PAYLOAD_SQL
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Segment":
+        """--host, else --region's host, else $SEGMENT_HOST, else the US host; --write-key else
+        $SEGMENT_WRITE_KEY; --integrations a JSON object sent with every batch."""
+        if settings.host and settings.region:
+            raise UsageError("give either --host or --region, not both")
+        if settings.region is not None and settings.region not in REGIONS:
+            raise UsageError(f"--region must be one of {', '.join(REGIONS)}")
+        host = settings.host or (EU_HOST if settings.region == "eu" else None) or os.environ.get(cls.host_env) or US_HOST
+        checked_host(host, cls.label)
+        key = checked_key(
+            settings.write_key or os.environ.get(cls.key_env),
+            f"no Segment write key: set ${cls.key_env} or pass --write-key",
+            f"the Segment write key (${cls.key_env})", "a write key",
+        )
+        chosen = None
+        if settings.integrations is not None:
+            try:
+                chosen = json.loads(settings.integrations)
+            except ValueError as exc:
+                raise UsageError(f"--integrations is not valid JSON: {exc}") from None
+            if not isinstance(chosen, dict):
+                raise UsageError('--integrations must be a JSON object, e.g. \'{"All": false, "Mixpanel": true}\'')
+        return cls(host, Secret(key), chosen)
 
     def __init__(self, host: str, write_key: Secret, integrations: dict | None = None) -> None:
         self.host = host.rstrip("/")
@@ -56,6 +92,9 @@ class Segment:
             """ || ',"traits":' || cast(e.properties as varchar)"""
             """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""
         )
+
+    def __repr__(self) -> str:
+        return f"Segment({self.host!r})"
 
     def envelope_bytes(self) -> int:
         return len(self._prefix) + len(self._suffix)
