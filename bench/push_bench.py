@@ -91,7 +91,7 @@ def fresh_copy(path: Path) -> Path:
 class Endpoint:
     def __init__(self, latency_ms: float) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.local_capture", "--api-key", API_KEY, "--latency-ms", str(latency_ms)],
+            [sys.executable, "-m", "tests.support.capture", "--api-key", API_KEY, "--latency-ms", str(latency_ms)],
             cwd=REPO, stdout=subprocess.PIPE, text=True,
         )
         self.url = self.proc.stdout.readline().strip()

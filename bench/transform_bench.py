@@ -5,7 +5,7 @@ included), on N synthetic Mixpanel events.
     make bench-transform                                   # 1 M and 10 M events, the README's figures
     .venv/bin/python bench/transform_bench.py --events 1000000
 
-The export is the project's own synthetic one (sync.synthetic: duplicates, records without ids,
+The export is the project's own synthetic one (tests/support/synthetic.py: duplicates, records without ids,
 bad times, malformed and blank lines, Unicode, nested properties), about 420 bytes a line, in
 files of ~128,000 lines. Above 1 M events the 1 M export is repeated with other $insert_ids and
 distinct_ids (so every copy is new events of other people), which keeps generating 10 M fast.
@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE))
 from measure import run  # noqa: E402
 from push_bench import API_KEY, Endpoint  # noqa: E402  (the local endpoint in its own process)
 
-from sync.synthetic import write_mixpanel_export  # noqa: E402
+from tests.support.synthetic import write_mixpanel_export  # noqa: E402
 
 BASE = 1_000_000
 FILES_PER_MILLION = 8

@@ -34,7 +34,7 @@ def run(*args: str, env: dict[str, str], check: bool = True) -> None:
 
 def main() -> None:
     sys.path.insert(0, str(REPO))
-    from sync.synthetic import write_mixpanel_export
+    from tests.support.synthetic import write_mixpanel_export
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
@@ -48,7 +48,7 @@ def main() -> None:
     )
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "sync.local_capture", "--api-key", API_KEY, "--out", str(received)],
+        [sys.executable, "-m", "tests.support.capture", "--api-key", API_KEY, "--out", str(received)],
         cwd=REPO, stdout=subprocess.PIPE, text=True,
     )
     try:

@@ -13,12 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sync.cli import app
-from sync.local_capture import CaptureServer, CaptureState
-
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-API_KEY = "phc_test_key_do_not_print"
-DBT = str(Path(sys.executable).with_name("dbt"))
+from tests.support.capture import CaptureServer, CaptureState
+from tests.support.helpers import API_KEY, FIXTURES, run_dbt
 
 
 @pytest.fixture
@@ -39,14 +35,6 @@ def warehouse(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("WAREHOUSE_PATH", str(path))
     return path
-
-
-def run_dbt(warehouse: Path, dbt_dirs: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **dbt_dirs, "WAREHOUSE_PATH": str(warehouse)}
-    result = subprocess.run(
-        [DBT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
-    )
-    return result
 
 
 @pytest.fixture
@@ -93,38 +81,3 @@ def small_warehouse(built_small, warehouse) -> Path:
     return warehouse
 
 
-def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    """Read the warehouse the way an analyst would, read-only."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def push_env(server: CaptureServer, key: str = API_KEY) -> dict[str, str]:
-    return {"POSTHOG_HOST": server.url, "POSTHOG_API_KEY": key}
-
-
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "tests/dbt")
-
-
-def project_copy(tmp_path: Path) -> Path:
-    """The dbt project, copied so that a test can edit its seeds."""
-    copy = tmp_path / "project"
-    for name in PROJECT_FILES:
-        source, target = REPO / name, copy / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
-    return copy
-
-
-def dbt_in(project: Path, warehouse: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """The real dbt in a copy of the project (its target/ inside the copy)."""
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "DBT_TARGET_PATH": str(project / "target"),
-           "DBT_LOG_PATH": str(project / "logs")}
-    result = subprocess.run([DBT, *args], cwd=project, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0 or not check, result.stdout[-3000:]
-    return result

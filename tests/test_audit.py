@@ -6,7 +6,7 @@ import json
 
 import duckdb
 
-from conftest import API_KEY, push_env, query
+from tests.support.helpers import API_KEY, push_env, query
 
 
 def test_reconciliation_answers_did_every_event_reach_posthog(small_warehouse, capture, cli):

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from conftest import FIXTURES, dbt_in, project_copy, push_env, query
+from tests.support.helpers import FIXTURES, dbt_in, project_copy, push_env, query
 
 LATE = [
     {"event": "Late", "properties": {"time": 1602700000, "distinct_id": "zoe", "$insert_id": "late-1"}},

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import push_env
+from tests.support.helpers import push_env
 
 
 def test_every_command_explains_itself(cli):

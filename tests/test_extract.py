@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from conftest import query
-from export_servers import ExportServer, amplitude_events, mixpanel_events
+from tests.support.helpers import query
+from tests.support.export_servers import ExportServer, amplitude_events, mixpanel_events
 
 FAST = ["--max-requests-per-hour", "1000000"]
 

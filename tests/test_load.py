@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import FIXTURES, query as rows
+from tests.support.helpers import FIXTURES, query as rows
 
 SMALL = FIXTURES / "mixpanel_small.jsonl"
 
@@ -96,7 +96,7 @@ def test_an_unreadable_file_among_others_does_not_stop_the_rest(cli, warehouse, 
 def test_a_zip_with_one_corrupt_member_lands_the_good_members(cli, warehouse, tmp_path):
     import zipfile
 
-    from source_exports import amplitude_zip
+    from tests.support.source_exports import amplitude_zip
 
     path = amplitude_zip(tmp_path)
     with zipfile.ZipFile(path) as archive:
@@ -137,7 +137,7 @@ def test_locked_warehouse_is_reported_clearly(warehouse, tmp_path):
 
 
 def test_a_file_of_another_source_is_refused_naming_it(cli, warehouse, tmp_path):
-    from source_exports import amplitude_zip
+    from tests.support.source_exports import amplitude_zip
 
     result = cli("load", "segment", str(SMALL))
     assert result.exit_code == 1

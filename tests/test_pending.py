@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from conftest import FIXTURES, dbt_in, project_copy, push_env, query
+from tests.support.helpers import FIXTURES, dbt_in, project_copy, push_env, query
 
 def status_of(cli) -> dict:
     return json.loads(cli("status", "--json").output)["destinations"][0]

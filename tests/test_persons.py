@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import push_env, query
-from test_segment import mixed_warehouse, segment_env
+from tests.support.helpers import mixed_warehouse, push_env, query, segment_env
 
 
 def test_persons_reach_posthog_as_set_once_identify_and_are_not_resent(warehouse, tmp_path, cli, dbt, capture):

@@ -8,8 +8,8 @@ import uuid
 import duckdb
 import pytest
 
-from conftest import API_KEY, FIXTURES, push_env, query
-from sync.local_capture import Fault
+from tests.support.helpers import API_KEY, FIXTURES, push_env, query
+from tests.support.capture import Fault
 
 
 def mart_events(warehouse):

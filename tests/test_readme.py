@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO, push_env
+from tests.support.helpers import REPO, push_env
 
 README = (REPO / "README.md").read_text()
 

@@ -10,7 +10,7 @@ import subprocess
 import duckdb
 import pytest
 
-from conftest import push_env, query
+from tests.support.helpers import push_env, query
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

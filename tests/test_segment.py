@@ -6,20 +6,11 @@ import json
 
 import duckdb
 
-from conftest import API_KEY, query
-from source_exports import amplitude_zip, ga4_exports, segment_archive
+from tests.support.helpers import mixed_warehouse, query, segment_env
 
 
-def segment_env(server, key: str = API_KEY) -> dict[str, str]:
-    return {"SEGMENT_HOST": server.url, "SEGMENT_WRITE_KEY": key}
 
 
-def mixed_warehouse(tmp_path, cli, dbt) -> None:
-    ndjson, parquet = ga4_exports(tmp_path)
-    for source, paths in [("amplitude", [amplitude_zip(tmp_path)]), ("segment", [segment_archive(tmp_path)]),
-                          ("ga4", [ndjson, parquet])]:
-        assert cli("load", source, *map(str, paths)).exit_code == 0
-    dbt("build")
 
 
 def test_segment_gets_every_event_once_as_track_or_page_within_its_limits(warehouse, tmp_path, cli, dbt, capture):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from conftest import REPO, push_env, query
-from source_exports import EXPECTED, amplitude_zip, ga4_exports, segment_archive
+from tests.support.helpers import REPO, push_env, query
+from tests.support.source_exports import EXPECTED, amplitude_zip, ga4_exports, segment_archive
 
 
 def outcome_counts(warehouse, source: str) -> dict[str, int]:

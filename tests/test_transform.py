@@ -7,8 +7,8 @@ import uuid
 
 import duckdb
 
-from conftest import query
-from sync.synthetic import write_mixpanel_export
+from tests.support.helpers import query
+from tests.support.synthetic import write_mixpanel_export
 
 
 def mixpanel_uuid(insert_id: str) -> str:
@@ -119,7 +119,7 @@ def _marts(warehouse) -> dict[str, list[tuple]]:
 def test_builds_load_by_load_equal_one_full_refresh(warehouse, cli, dbt, tmp_path):
     """Five builds, each over new loads that share duplicates, exclusions and persons with
     earlier ones, give exactly the marts a --full-refresh of everything gives."""
-    from source_exports import amplitude_zip, ga4_exports, segment_archive
+    from tests.support.source_exports import amplitude_zip, ga4_exports, segment_archive
 
     mixpanel = write_mixpanel_export(tmp_path / "mixpanel", events=1500, files=3)
     first, second, third = mixpanel.files

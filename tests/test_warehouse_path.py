@@ -3,7 +3,7 @@ read or written, and a push without a warehouse creates nothing."""
 
 from __future__ import annotations
 
-from conftest import FIXTURES, push_env, query, run_dbt
+from tests.support.helpers import FIXTURES, push_env, query, run_dbt
 
 SMALL = str(FIXTURES / "mixpanel_small.jsonl")
 

@@ -10,7 +10,7 @@ dropped; every such limit breach is also noted in `violations` for tests to chec
 to give before the normal one (a status code, optional headers, or "reset" to drop the
 connection), uuids to refuse with 400, and added latency.
 
-Run it alone: `python -m sync.local_capture --port 8000 --api-key phc_demo --out received.jsonl`.
+Run it alone: `python -m tests.support.capture --port 8000 --api-key phc_demo --out received.jsonl`.
 """
 
 from __future__ import annotations
