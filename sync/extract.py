@@ -18,12 +18,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import requests
 
+from sync import http
 from sync import load as loading
 from sync.errors import SyncError, UsageError
 from sync.sources import ExportPlan, Source, Window
-from sync.http import decide
 from sync.ratelimit import Limits
 from sync.warehouse import utcnow
 
@@ -76,12 +75,12 @@ class Extractor:
         self.con = con
         self.source = source
         self.folder = folder
-        self.limits = Limits(requests_per_minute=requests_per_hour / 60.0, sleep=sleep)
         self.timeout = timeout
-        self.max_retry_seconds = max_retry_seconds
         self.force = force
-        self.sleep = sleep
-        self.session = requests.Session()
+        self.session = http.new_session(1)
+        self.retrier = http.Retrier(
+            max_retry_seconds=max_retry_seconds, sleep=sleep, limits=Limits(requests_per_minute=requests_per_hour / 60.0, sleep=sleep),
+        )
 
     def run(self, plan: ExportPlan) -> Iterator[WindowResult]:
         done = self._checkpointed()
@@ -109,54 +108,54 @@ class Extractor:
 
     def _download(self, url: str, params: dict, path: Path, plan: ExportPlan, window: Window) -> bool:
         """Fetch one window into `path` (atomically); False when the source has nothing for it."""
-        started = time.monotonic()
-        attempt = 0
         user, secret = plan.auth
         export = self.source.export
-        while True:
-            attempt += 1
-            self.limits.wait(1)
-            partial = path.with_name(path.name + ".partial")
-            status, retry_after, detail = None, None, ""
+        partial = path.with_name(path.name + ".partial")
+        empty = False
+
+        def read(response) -> str:
+            nonlocal empty
+            if response.status_code in export.empty_statuses:
+                empty = True
+            elif 200 <= response.status_code < 300:
+                export.store(response, partial)   # a download cut short raises: that attempt failed
+                partial.replace(path)
+                return ""
+            return response.text[:200].strip()
+
+        def get() -> http.Reply:
             try:
-                with self.session.get(
+                reply = http.attempt(url, lambda: self.session.get(
                     url, params=params, auth=(user.reveal(), secret.reveal()), stream=True, timeout=self.timeout
-                ) as response:
-                    status, retry_after = response.status_code, response.headers.get("Retry-After")
-                    if status in export.empty_statuses:
-                        return False   # the source has no data for this window
-                    if 200 <= status < 300:
-                        export.store(response, partial)
-                        partial.replace(path)
-                        return True
-                    detail = response.text[:200].strip()
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
-                raise ExtractError(f"cannot fetch from {url}: {exc}") from None
-            except (requests.RequestException, OSError, EOFError) as exc:
-                status, detail = None, type(exc).__name__   # e.g. a connection dropped mid-download
+                ), read)
             finally:
                 partial.unlink(missing_ok=True)
-            decision = decide(status, retry_after, attempt)
-            if decision.action == "stop" and decision.why == "key":
-                raise ExtractError(
-                    f"{self.source.name} answered {status} for {window.label}: the credentials in {plan.credentials} "
-                    "were refused; windows extracted so far are checkpointed, rerun to resume"
-                )
-            if decision.action in ("reject", "stop"):
-                raise ExtractError(
-                    f"{self.source.name} answered {status} for {window.label}: {detail or 'no detail'}; "
-                    "earlier windows are checkpointed"
-                )
-            if status == 429:
-                self.limits.pause(decision.delay)
-            elapsed = time.monotonic() - started
-            if elapsed + decision.delay > self.max_retry_seconds:
-                what = f"HTTP {status}" if status else detail
-                raise ExtractError(
-                    f"gave up on {self.source.name} window {window.label} after {attempt} attempts over {elapsed:.0f}s "
-                    f"(last: {what}); earlier windows are checkpointed, rerun to resume"
-                )
-            self.sleep(decision.delay)
+            return http.Reply(204) if empty else reply   # 204: accepted, with nothing in it
+
+        where = f"{self.source.name} answered"
+        try:
+            reply, decision, _ = self.retrier.run(url, get)
+        except http.UnusableURL as exc:
+            raise ExtractError(f"cannot fetch from {url}: {exc.reason}") from None
+        except http.KeyRefused as exc:
+            raise ExtractError(
+                f"{where} {exc.reply.status} for {window.label}: the credentials in {plan.credentials} "
+                "were refused; windows extracted so far are checkpointed, rerun to resume"
+            ) from None
+        except (http.WrongEndpoint, http.HostNotFound) as exc:
+            raise ExtractError(
+                f"{where} {exc.reply.status} for {window.label}: {exc.reply.text or 'no detail'}; earlier windows are checkpointed"
+                if exc.reply.status is not None else
+                f"cannot fetch from {url}: {exc.reply.text}; earlier windows are checkpointed"
+            ) from None
+        except http.RetriesExhausted as exc:
+            raise ExtractError(
+                f"gave up on {self.source.name} window {window.label} after {exc.attempts} attempts over {exc.elapsed:.0f}s "
+                f"(last: {exc.last}); earlier windows are checkpointed, rerun to resume"
+            ) from None
+        if decision.action == "reject":   # the content of the request was refused (400, 413, 422)
+            raise ExtractError(f"{where} {reply.status} for {window.label}: {reply.text or 'no detail'}; earlier windows are checkpointed")
+        return not empty
 
     @staticmethod
     def recent(window: Window) -> bool:
