@@ -1,8 +1,9 @@
 """`sync push --dry-run`: read exactly what a push would send, check it against the
 destination's rules, write the first request bodies to a folder, and send nothing.
 
-It takes the same selection, time windows, order and batch cuts as a real push, on a
-temporary table only: no run, batch, delivery or watermark is written.
+It is a push (sync.push) with the same selection, time windows, order, batch cuts and worker,
+whose transport writes request bodies to files and whose outcomes are only counted: no run,
+batch, delivery or watermark is written.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from pathlib import Path
 import duckdb
 
 from sync import ledger
-from sync.batching import PAYLOAD, UUID, cut
 from sync.config import PushOptions
 from sync.destinations import Destination
-from sync.push import WINDOW_EVENTS, WindowReader, plan, rows_sql
+from sync.http import Answer
+from sync.push.reader import WINDOW_EVENTS, Reading
+from sync.push.sender import Worker
 from sync.warehouse import utcnow
 
 EXAMPLES = 3
@@ -49,42 +51,42 @@ class DryRun:
         return self.problems.setdefault(kind, Problem(kind))
 
 
+class PreviewTransport:
+    """The dry run's sender: each request is counted and, for the first `keep`, its body
+    written to a file as it would be sent (secrets masked); nothing leaves the machine."""
+
+    def __init__(self, folder: Path, keep: int, report: DryRun) -> None:
+        self.folder, self.keep, self.report = folder, keep, report
+
+    def send(self, destination: Destination, payloads: bytes, events: int) -> Answer:  # noqa: ARG002
+        self.report.requests += 1
+        self.report.body_bytes += len(payloads)
+        if len(self.report.written) < self.keep:
+            path = self.folder / f"request-{self.report.requests:05d}.json"
+            body = destination.preview_body(payloads)
+            path.write_text(json.dumps(json.loads(body), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            self.report.written.append(path)
+        return Answer(200, "", 1)
+
+
 def dry_run(
     con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions, folder: Path, keep: int = 3
 ) -> DryRun:
-    stream, _, selection = plan(con, destination, options)
-    reader = con.cursor()
-    rows = None
+    """A push with the same reading, batches and worker, whose transport writes files and
+    whose outcomes are only counted."""
+    reading = Reading(con, destination, options, first_window_events=WINDOW_EVENTS)
     try:
-        selection = ledger.freeze_run_selection(reader, selection)
-        windows = ledger.pending_windows(reader, selection, WINDOW_EVENTS)
-        report = DryRun(stream.name, pending=sum(n for _, _, n in windows), held=selection.held)
-        _check_fields(reader, selection, stream.noun, destination, report)
+        report = DryRun(reading.stream.name, pending=reading.pending, held=reading.selection.held)
+        _check_fields(reading.cursor, reading.selection, reading.stream.noun, destination, report)
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("request-*.json"):
             old.unlink()
-        batch_size = min(options.batch_size or destination.default_batch_size, destination.max_events)
-        rows = WindowReader(con, rows_sql(stream.payload_sql, selection), selection.run_params(), windows)
-        limit = destination.max_event_bytes
-        for batch in cut(rows, batch_size, options.split_by_day, destination.max_body_bytes, destination.envelope_bytes()):
-            sendable = [row for row in batch.rows if len(row[PAYLOAD]) <= limit]
-            for row in batch.rows:
-                if len(row[PAYLOAD]) > limit:
-                    report.problem(destination.too_large_reason).add(row[UUID])
-            if not sendable:
-                continue
-            report.requests += 1
-            report.body_bytes += batch.body_bytes
-            if len(report.written) < keep:
-                path = folder / f"request-{report.requests:05d}.json"
-                body = destination.preview_body(b",".join(row[PAYLOAD] for row in sendable))
-                path.write_text(json.dumps(json.loads(body), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-                report.written.append(path)
+        worker = Worker(destination, PreviewTransport(folder, keep, report))
+        for batch in reading.batches():
+            for failure in worker.deliver(batch).failures:   # too large: the only refusal offline
+                report.problem(failure.reason).add(failure.uuid)
     finally:
-        if rows is not None:
-            rows.close()
-        ledger.release_run_selection(reader, selection)
-        reader.close()
+        reading.close()
     return report
 
 

@@ -339,6 +339,21 @@ class BatchRecord:
     sent_at: datetime
     answered_at: datetime
 
+    @classmethod
+    def of(cls, request, batch_id: str, run_id: str, destination: str, batch_number: int) -> "BatchRecord":
+        """The row for one answered request (sync.push.sender.Request): its own fields, plus
+        where it belongs and how the destination answered."""
+        carried = {name: getattr(request, name) for name in _REQUEST_FIELDS}
+        return cls(
+            batch_id=batch_id, run_id=run_id, destination=destination, batch_number=batch_number,
+            status="accepted" if request.accepted else "rejected", http_status=request.status, response=request.text,
+            **carried,
+        )
+
+
+# what a request carries over to its batch row as it is
+_REQUEST_FIELDS = ("uuids", "events", "body_bytes", "first_event_at", "last_event_at", "attempts", "sent_at", "answered_at")
+
 
 @dataclass(frozen=True)
 class FailureRecord:

@@ -353,7 +353,7 @@ def test_events_that_appear_in_a_finished_load_are_pending_without_rescan(small_
 
 
 def test_slow_last_batches_complete_normally_instead_of_being_cut_off(small_warehouse, capture, cli, monkeypatch):
-    from sync import push as pushing
+    from sync.push import run as pushing
 
     monkeypatch.setattr(pushing, "DRAIN_SECONDS", 0.2)   # the grace period applies only when ending early
     capture.state.latency_seconds = 0.6
