@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from sync.errors import WarehouseError
-from sync.warehouse import relation_exists, utcnow
+from sync.warehouse import ledger_views, relation_exists, utcnow
 
 PALETTE = ["#4f46e5", "#16a34a", "#ea580c", "#0891b2", "#c026d3", "#ca8a04"]
 RAW_COLOR = "#9ca3af"
@@ -37,10 +37,9 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "select source_system, rejection_reason, count(*) from events_rejected group by all order by 3 desc"
     ).fetchall()
     failed = con.execute(
-        """
-        select f.destination, f.reason || coalesce(' (HTTP ' || f.http_status || ')', ''), count(distinct f.uuid)
-        from sync.failed_events as f
-        where not exists (select 1 from sync.deliveries as d where d.destination = f.destination and d.uuid = f.uuid)
+        f"""
+        select destination, reason || coalesce(' (HTTP ' || http_status || ')', ''), count(distinct uuid)
+        from {ledger_views(con)}
         group by all order by 3 desc
         """
     ).fetchall()

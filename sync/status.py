@@ -8,7 +8,7 @@ import duckdb
 
 from sync import build_state, ledger
 from sync.destinations import DESTINATIONS, for_stream
-from sync.warehouse import relation_exists, utcnow
+from sync.warehouse import ledger_views, relation_exists, utcnow
 
 RUNS_SHOWN = 5
 
@@ -76,13 +76,9 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         entry["pending"] = ledger.count_pending(con, selection)
         loads, settled = len(states), len(states) - len(selection.loads)
     entry["delivered"] = con.execute("select count(*) from sync.deliveries where destination = ?", [name]).fetchone()[0]
+    failures = ledger_views(con)
     entry["failed"] = con.execute(
-        """
-        select count(distinct f.uuid) from sync.failed_events as f
-        where f.destination = $name
-          and not exists (select 1 from sync.deliveries as d where d.destination = $name and d.uuid = f.uuid)
-        """,
-        {"name": name},
+        f"select count(distinct uuid) from {failures} where destination = $name", {"name": name}
     ).fetchone()[0]
     mark = ledger.watermark(con, name)
     if mark.updated_at is not None:
@@ -95,10 +91,9 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
     entry["failed_reasons"] = [
         {"reason": reason, "http_status": status, "events": count}
         for reason, status, count in con.execute(
-            """
-            select f.reason, f.http_status, count(distinct f.uuid) from sync.failed_events as f
-            where f.destination = $name
-              and not exists (select 1 from sync.deliveries as d where d.destination = $name and d.uuid = f.uuid)
+            f"""
+            select reason, http_status, count(distinct uuid) from {failures}
+            where destination = $name
             group by all order by 3 desc, 1 limit 5
             """,
             {"name": name},

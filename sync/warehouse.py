@@ -198,6 +198,15 @@ from sync.delivered_uuids as d
 inner join sync.batches as b on b.batch_id = d.batch_id
 """
 
+# The refusals that still stand: failed events a destination has not accepted since (a
+# --retry-failed delivery ends one). `sync status`, `sync report` and dbt's sync_reconciliation
+# all count failures from this one view.
+_UNDELIVERED_FAILURES_VIEW = """
+create {temp} view if not exists {schema}undelivered_failures as
+select f.* from sync.failed_events as f
+where not exists (select 1 from sync.deliveries as d where d.destination = f.destination and d.uuid = f.uuid)
+"""
+
 # Warehouses made before the view kept every column on each delivery row.
 _DELIVERIES_MIGRATION = [
     "insert into sync.delivered_uuids select batch_id, uuid from sync.deliveries",
@@ -221,6 +230,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("rollback")
             raise
     con.execute(_DELIVERIES_VIEW)
+    con.execute(_UNDELIVERED_FAILURES_VIEW.format(temp="", schema="sync."))
+
+
+def ledger_views(con: duckdb.DuckDBPyConnection) -> str:
+    """The name to read the standing refusals from. A ledger written by an older `sync` has
+    no such view yet, and a read-only connection cannot add it: it gets a temporary one."""
+    if relation_exists(con, "sync", "undelivered_failures"):
+        return "sync.undelivered_failures"
+    con.execute(_UNDELIVERED_FAILURES_VIEW.format(temp="temporary", schema=""))
+    return "undelivered_failures"
 
 
 def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:

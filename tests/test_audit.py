@@ -77,4 +77,4 @@ def test_syncs_are_dbt_exposures_so_docs_show_the_lineage(warehouse, dbt, dbt_di
         "posthog_persons": ["model.backfill.persons"], "segment_persons": ["model.backfill.persons"],
     }
     ledger = {s["name"] for s in manifest["sources"].values() if s["source_name"] == "ledger"}
-    assert ledger == {"runs", "batches", "deliveries", "failed_events", "watermarks"}
+    assert ledger == {"runs", "batches", "deliveries", "failed_events", "undelivered_failures", "watermarks"}

@@ -108,12 +108,8 @@ failed as (
 
     select events.source_system, events.event_date, failures.destination, count(distinct failures.uuid) as failed
     from events
-    inner join {{ source('ledger', 'failed_events') }} as failures
+    inner join {{ source('ledger', 'undelivered_failures') }} as failures
         on failures.uuid = events.uuid
-    where not exists (
-        select 1 from {{ source('ledger', 'deliveries') }} as d
-        where d.destination = failures.destination and d.uuid = failures.uuid
-    )
     group by all
 
 ),
