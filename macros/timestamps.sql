@@ -70,14 +70,6 @@
     )[1]
 {% endmacro %}
 
-{# A canonical lower-case uuid, or null when `value` is not one. #}
-{% macro as_uuid(value) %}
-    list_transform(
-        [lower(trim(cast({{ value }} as varchar)))],
-        lambda u: case when regexp_full_match(u, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}') then u end
-    )[1]
-{% endmacro %}
-
 {# The first of the `values` list's elements at `positions` whose text parses as a date-time (see text_to_timestamp). #}
 {% macro first_timestamp_of(values, positions, tz='UTC') -%}
     coalesce({% for i in positions %}{{ text_to_timestamp(value_text(values ~ '[' ~ i ~ ']'), tz) }}{% if not loop.last %}, {% endif %}{% endfor %})

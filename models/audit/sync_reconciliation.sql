@@ -89,7 +89,7 @@ event_counts as (
 
 destinations as (
 
-    select destination from {{ source('ledger', 'watermarks') }}
+    select destination from {{ ref('stg_ledger__watermarks') }}
     where destination not like '%:persons'
 
 ),
@@ -98,7 +98,7 @@ delivered as (
 
     select events.source_system, events.event_date, deliveries.destination, count(distinct deliveries.uuid) as delivered
     from events
-    inner join {{ source('ledger', 'deliveries') }} as deliveries
+    inner join {{ ref('stg_ledger__deliveries') }} as deliveries
         on deliveries.uuid = events.uuid
     group by all
 
@@ -108,7 +108,7 @@ failed as (
 
     select events.source_system, events.event_date, failures.destination, count(distinct failures.uuid) as failed
     from events
-    inner join {{ source('ledger', 'undelivered_failures') }} as failures
+    inner join {{ ref('stg_ledger__undelivered_failures') }} as failures
         on failures.uuid = events.uuid
     group by all
 

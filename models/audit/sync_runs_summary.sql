@@ -3,13 +3,11 @@
   took, how fast it went, and how often the destination pushed back (retries, refusals).
 #}
 
-{%- set run_columns = adapter.get_columns_in_relation(source('ledger', 'runs')) | map(attribute='name') | list if execute else [] %}
-
 with
 
 runs as (
 
-    select * from {{ source('ledger', 'runs') }}
+    select * from {{ ref('stg_ledger__runs') }}
 
 ),
 
@@ -19,12 +17,12 @@ batches as (
         run_id,
         count(*) as requests,
         count(*) filter (where status = 'rejected') as requests_refused,
-        sum(attempts) - count(*) as retries,
-        sum(body_bytes) as body_bytes,
+        cast(sum(attempts) - count(*) as bigint) as retries,
+        cast(sum(body_bytes) as bigint) as body_bytes,
         min(first_event_at) as first_event_at,
         max(last_event_at) as last_event_at
 
-    from {{ source('ledger', 'batches') }}
+    from {{ ref('stg_ledger__batches') }}
     group by run_id
 
 ),
@@ -37,11 +35,7 @@ final as (
         runs.started_at,
         runs.finished_at,
         runs.outcome,
-        {% if 'retry_failed' in run_columns -%}
-        coalesce(runs.retry_failed, false) as retry_failed,
-        {%- else -%}
-        false as retry_failed,   -- a ledger from before sync recorded it; the next `sync` run adds it
-        {%- endif %}
+        runs.retry_failed,
         runs.message,
         runs.events_pending,
         runs.events_delivered,

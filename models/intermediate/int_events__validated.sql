@@ -3,7 +3,8 @@
   - exclusion_reason: not an event by design (a staging rule, or the `event_exclusions`
     seed); excluded records are neither sent nor rejected;
   - rejection_reason: why it cannot be sent (a staging rule, or a missing name, id or
-    plausible time); null when it can.
+    plausible time); null when it can. rejection_detail says it for this record, in the
+    source's own terms (its staging model names where distinct_id is read from).
   A valid record is an event unless an earlier copy of it (same uuid) exists: events_duplicates
   finds those, with this table's uuids as the index.
 
@@ -35,6 +36,7 @@ unioned as (
         source_event_name,
         distinct_id,
         distinct_id_is_anonymous,
+        distinct_id_fields,
         source_time,
         event_at,
         source_properties,
@@ -96,7 +98,13 @@ final as (
         person_properties,
         case when rejection_reason is not null then source_record end as source_record,
         exclusion_reason,
-        rejection_reason
+        rejection_reason,
+        case rejection_reason
+            when 'invalid_timestamp' then 'time: ' || coalesce(source_time, 'missing')
+            when 'missing_distinct_id' then 'no ' || coalesce(distinct_id_fields, 'distinct_id')
+            when 'missing_event_name' then 'no event name'
+            when 'unsupported_message_type' then 'message type: ' || coalesce(source_event_name, 'missing')
+        end as rejection_detail
 
     from judged
 

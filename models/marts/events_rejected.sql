@@ -31,18 +31,7 @@ final as (
         line_number,
         file_path,
         rejection_reason,
-        case rejection_reason
-            when 'invalid_timestamp' then 'time: ' || coalesce(source_time, 'missing')
-            when 'missing_distinct_id' then case source_system
-                when 'mixpanel' then 'no distinct_id, $user_id or $device_id'
-                when 'amplitude' then 'no user_id or device_id'
-                when 'segment' then 'no userId or anonymousId'
-                when 'ga4' then 'no user_id or user_pseudo_id'
-                else 'no distinct_id'
-            end
-            when 'missing_event_name' then 'no event name'
-            when 'unsupported_message_type' then 'message type: ' || coalesce(source_event_name, 'missing')
-        end as detail,
+        rejection_detail as detail,
         uuid,
         source_event_name,
         distinct_id,

@@ -72,6 +72,7 @@ final as (
         source_event_name,
         distinct_id,
         distinct_id_is_anonymous,
+        'user_id or device_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
         source_time,
         event_at,
         {{ json_add_keys('event_properties', {'$device_id': 'device_id', '$ip': 'ip_address'}) }} as source_properties,

@@ -81,6 +81,7 @@ final as (
         source_event_name,
         distinct_id,
         distinct_id_is_anonymous,
+        'user_id or user_pseudo_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
         source_time,
         {{ epoch_to_timestamp('source_time', 'us') }} as event_at,
         source_properties,

@@ -68,6 +68,7 @@ final as (
             user_id is null and (property_distinct_id is null or starts_with(property_distinct_id, '$device:')),
             true
         ) as distinct_id_is_anonymous,
+        'distinct_id, $user_id or $device_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
         source_time,
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
         source_properties,

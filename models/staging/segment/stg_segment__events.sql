@@ -75,6 +75,7 @@ final as (
         end as source_event_name,
         distinct_id,
         distinct_id_is_anonymous,
+        'userId or anonymousId' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
         source_time,
         event_at,
         case message_type

@@ -7,7 +7,8 @@
   ② source_event_name and distinct_id: text; blank counts as missing (→ rejected).
      first_text('record', ['a', 'b']) takes the first non-blank of record.a, record.b.
      distinct_id_is_anonymous: true when the id is only a device/anonymous id (Segment
-     then gets it as anonymousId instead of userId).
+     then gets it as anonymousId instead of userId). distinct_id_fields: where the id is
+     read from, in words, for events_rejected's detail ("no customer_id or anonymous_id").
   ③ event_at: a UTC timestamp; pick the macro for your format:
        epoch_to_timestamp(x, 's' | 'ms' | 'us')   epoch numbers
        text_to_timestamp(x)                      ISO 8601; zone-less text read as UTC
@@ -55,6 +56,7 @@ final as (
         case action when 'page_view' then '$pageview' else action end as source_event_name,  -- ②
         distinct_id,                                                            -- ②
         distinct_id_is_anonymous,                                               -- ② true: not a known user
+        'customer_id or anonymous_id' as distinct_id_fields,                    -- ② for the rejects' detail
         occurred_at as source_time,
         {{ text_to_timestamp('occurred_at', 'Europe/Berlin') }} as event_at,    -- ③ shop clocks are Berlin time
         case

@@ -1,24 +1,3 @@
-{#
-  UUIDv5 (RFC 9562) computed in SQL: SHA-1 over the 16 namespace bytes followed by the
-  UTF-8 name, version nibble 5, variant bits 10. `namespace_ascii` is a 16-character ASCII
-  string used as the raw namespace bytes, as PostHog's importers do ('posthog_mixpanel').
-#}
-{% macro uuid_v5(namespace_ascii, name) %}
-    {{ return(adapter.dispatch('uuid_v5', 'backfill')(namespace_ascii, name)) }}
-{% endmacro %}
-
-{% macro duckdb__uuid_v5(namespace_ascii, name) %}
-    {%- if namespace_ascii | length != 16 -%}
-        {{ exceptions.raise_compiler_error("uuid_v5 needs a 16-byte namespace, got '" ~ namespace_ascii ~ "'") }}
-    {%- endif -%}
-    list_transform(
-        [sha1('{{ namespace_ascii }}' || {{ name }})],
-        lambda h: substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-5' || substr(h, 14, 3) || '-'
-            || substr('89ab', (position(substr(h, 17, 1) in '0123456789abcdef') - 1) % 4 + 1, 1)
-            || substr(h, 18, 3) || '-' || substr(h, 21, 12)
-    )[1]
-{% endmacro %}
-
 {# Text with surrounding whitespace removed; null when nothing is left. #}
 {% macro nonblank(expr) %}
     nullif(trim(cast({{ expr }} as varchar)), '')
