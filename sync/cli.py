@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -164,13 +162,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def _import_quietly(module: str) -> None:
-    try:
-        importlib.import_module(module)
-    except Exception:  # noqa: BLE001 - the import where the module is used reports the problem
-        pass
-
-
 class _RateColumn(ProgressColumn):
     def __init__(self, noun: str = "events") -> None:
         super().__init__()
@@ -276,9 +267,6 @@ def push_command(
             folder = Path("dry-run") / (destination.value + ("-persons" if persons else ""))
             _refuse_unbuilt(_dry_run(target, options, dry_run_dir or folder, warehouse, force))
             return
-        # requests takes ~50 ms to import: let it load while DuckDB opens the warehouse and
-        # plans the run (DuckDB works without holding the GIL); push() imports it when it sends.
-        threading.Thread(target=_import_quietly, args=("sync.http",), name="import-http", daemon=True).start()
         noun = "persons" if persons else "events"
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(noun),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from sync.warehouse import relation_exists, utcnow
+from sync.warehouse import ledger_views, relation_exists, utcnow
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Selection:
     held_from: datetime | None = None  # events at or after this time are held back, not sent
     held_loads: frozenset[int] = frozenset()  # loads with events held back: not settled
     held: int = 0               # how many events are held back
+    known_loads: int = 0        # the loads the mart has (settled ones included)
 
     @property
     def scope(self) -> int:
@@ -129,12 +130,15 @@ def unsettled(
 
 
 def selection_for(
-    con: duckdb.DuckDBPyConnection, destination: str, table: str, *, retry_failed: bool = False, every_load: bool = False
+    con: duckdb.DuckDBPyConnection, destination: str, table: str, *, retry_failed: bool = False, every_load: bool = False,
+    held_from: datetime | None = None,
 ) -> Selection:
-    """The selection of a push (or a count of what it would send) over the mart `table`."""
+    """The selection of a push (or of `sync status`'s count of what it would send) over the
+    mart `table`; events at or after `held_from` are held back."""
     states = load_states(con, table)
     loads = tuple(states) if retry_failed or every_load else unsettled(con, destination, states)
-    return Selection(destination, loads, retry_failed, table)
+    selection = Selection(destination, loads, retry_failed, table, known_loads=len(states))
+    return hold_back(con, selection, held_from) if held_from is not None else selection
 
 
 def hold_back(con: duckdb.DuckDBPyConnection, selection: Selection, held_from: datetime) -> Selection:
@@ -424,3 +428,69 @@ def record(
     except BaseException:
         con.execute("rollback")
         raise
+
+
+# What `sync status` shows, each asked in one place.
+
+def pushed_streams(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every ledger stream that has a run ("posthog", "posthog:persons", ...)."""
+    return [name for (name,) in con.execute("select distinct destination from sync.runs order by 1").fetchall()]
+
+
+def delivered_count(con: duckdb.DuckDBPyConnection, destination: str) -> int:
+    return con.execute("select count(*) from sync.deliveries where destination = ?", [destination]).fetchone()[0]
+
+
+def standing_failures(con: duckdb.DuckDBPyConnection, destination: str, reasons: int = 5) -> tuple[int, list[dict]]:
+    """Events refused and not delivered since: how many, and the top reasons."""
+    failures = ledger_views(con)
+    (count,) = con.execute(
+        f"select count(distinct uuid) from {failures} where destination = $name", {"name": destination}
+    ).fetchone()
+    top = con.execute(
+        f"""
+        select reason, http_status, count(distinct uuid) from {failures}
+        where destination = $name
+        group by all order by 3 desc, 1 limit {int(reasons)}
+        """,
+        {"name": destination},
+    ).fetchall()
+    return count, [{"reason": reason, "http_status": status, "events": n} for reason, status, n in top]
+
+
+_RUN_KEYS = ("run_id", "started_at", "finished_at", "outcome", "message", "pending", "delivered", "failed", "batches", "retry_failed")
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, destination: str, limit: int) -> list[dict]:
+    """The newest runs of a stream, newest first."""
+    # warehouses made before retry_failed was recorded get it from the next `sync` that writes
+    has_retry = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'sync' and table_name = 'runs' "
+        "and column_name = 'retry_failed'"
+    ).fetchone()[0]
+    rows = con.execute(
+        f"""
+        select run_id, started_at, finished_at, outcome, message, events_pending, events_delivered,
+               events_failed, batches, {'coalesce(retry_failed, false)' if has_retry else 'false'}
+        from sync.runs where destination = ? order by started_at desc limit ?
+        """,
+        [destination, limit],
+    ).fetchall()
+    return [dict(zip(_RUN_KEYS, row, strict=True)) for row in rows]
+
+
+_EXTRACT_KEYS = ("source", "windows", "first_window", "last_window", "records", "bad_lines", "empty_windows", "last_extracted_at")
+
+
+def extract_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per source, the windows `sync extract` checkpointed."""
+    if not relation_exists(con, "sync", "extract_checkpoints"):
+        return []
+    rows = con.execute(
+        """
+        select source_system, count(*), min(window_start), max(window_end), sum(records), sum(bad_lines),
+               count(*) filter (where file_path is null), max(extracted_at)
+        from sync.extract_checkpoints group by 1 order by 1
+        """
+    ).fetchall()
+    return [dict(zip(_EXTRACT_KEYS, row, strict=True)) for row in rows]

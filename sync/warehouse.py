@@ -1,4 +1,11 @@
-"""Every read and write `sync` makes to the DuckDB warehouse goes through here.
+"""The DuckDB warehouse: opening it (one clear line for every way that fails) and its schemas.
+
+Who reads and writes what, each question asked in one place:
+- `sync.load` writes `raw` (one table per source of sync.sources, plus loads and bad lines);
+- `sync.ledger` reads and writes `sync` (runs, batches, deliveries, failures, settled loads,
+  watermarks, extract checkpoints);
+- `sync.push.reader` reads the marts through the ledger's selections; `sync.build_state`
+  reads what dbt recorded of its builds.
 
 Schemas:
 - `raw`: what `sync load` lands, untouched (one table per source, plus loads and bad lines).

@@ -55,11 +55,11 @@ def plan(
     stream = stream_for(con, destination, options)
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
     mark = ledger.watermark(con, stream.name)
+    holds = destination.holds_recent is not None and not options.allow_recent and not options.persons
     selection = ledger.selection_for(
-        con, stream.name, stream.table, retry_failed=options.retry_failed, every_load=options.rescan
+        con, stream.name, stream.table, retry_failed=options.retry_failed, every_load=options.rescan,
+        held_from=utcnow() - destination.holds_recent if holds else None,
     )
-    if destination.holds_recent is not None and not options.allow_recent and not options.persons:
-        selection = ledger.hold_back(con, selection, utcnow() - destination.holds_recent)
     return stream, mark, selection
 
 

@@ -11,6 +11,7 @@ again on the next run, which the destination merges by uuid.
 
 from __future__ import annotations
 
+import importlib
 import signal
 import threading
 import uuid as uuidlib
@@ -60,6 +61,13 @@ def _graceful_sigint(flag: _StopFlag) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _import_quietly(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - the import where the module is used reports the problem
+        pass
+
+
 def push(
     con: duckdb.DuckDBPyConnection,
     destination: Destination,
@@ -72,6 +80,9 @@ def push(
     """Deliver every pending event; returns the run's summary or raises a SyncError
     (after recording the run's outcome and the state reached). `on_retry` is told about
     every request being retried, in one line."""
+    # requests takes ~50 ms to import: it loads while DuckDB plans the run (DuckDB works
+    # without holding the GIL); _deliver imports it when it sends.
+    threading.Thread(target=_import_quietly, args=("sync.http",), name="import-http", daemon=True).start()
     # persons are a stream of their own: own watermark, deliveries and runs
     reading = Reading(con, destination, options)
     selection = reading.selection
@@ -111,7 +122,7 @@ def _deliver(
         requests_per_minute=options.max_requests_per_minute,
         sleep=stop.event.wait,
     )
-    from sync.http import Sender  # here, not at the top: requests takes ~50 ms to import (see sync.cli)
+    from sync.http import Sender  # here, not at the top: requests takes ~50 ms to import (see push())
 
     sender = Sender(
         key_env=destination.key_env,
