@@ -60,7 +60,8 @@ select
     'bench-' || i as source_event_id,
     'x' as source_event_name,
     cast(1 as bigint) as load_id,
-    i as line_number
+    i as line_number,
+    'bench' as build_id
 from (select i, h, timestamp '2024-01-01' + to_milliseconds(cast(i * 1500 as bigint)) as event_at from numbered)
 """
 
@@ -68,6 +69,11 @@ from (select i, h, timestamp '2024-01-01' + to_milliseconds(cast(i * 1500 as big
 def make_warehouse(n: int) -> Path:
     OUT.mkdir(exist_ok=True)
     path = OUT / f"bench-{n}.duckdb"
+    if path.exists():
+        with duckdb.connect(str(path), read_only=True) as con:
+            columns = {name for (name,) in con.execute("select column_name from information_schema.columns where table_name = 'events'").fetchall()}
+        if "build_id" not in columns:   # made by an older benchmark, before the mart had build_id
+            path.unlink()
     if not path.exists():
         con = duckdb.connect(str(path))
         ensure_schema(con)
