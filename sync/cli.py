@@ -25,7 +25,9 @@ from sync.config import PushOptions, warehouse_path
 from sync.errors import SyncError, UsageError
 from sync.progress_file import PushProgress, running_push
 from sync.destinations import DESTINATIONS, Settings, build, for_stream
+from sync.destinations.posthog import PostHog
 from sync.destinations.segment import REGIONS as SEGMENT_REGIONS
+from sync.destinations.segment import Segment
 from sync.sources import SOURCES
 from sync.progress_file import describe as describe_push
 from sync.warehouse import WarehouseError, connect, open_warehouse, require_warehouse
@@ -162,6 +164,14 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def _each(attribute: str, values: bool = True) -> str:
+    """For a flag's help: the destinations that set `attribute`, with their values."""
+    chosen = [d for d in DESTINATIONS.values() if getattr(d, attribute)]
+    if not values:
+        return ", ".join(d.label for d in chosen)
+    return ", ".join(f"{getattr(d, attribute):g} for {d.label}" for d in chosen)
+
+
 class _RateColumn(ProgressColumn):
     def __init__(self, noun: str = "events") -> None:
         super().__init__()
@@ -178,34 +188,36 @@ def push_command(
     destination: Annotated[DestinationName, typer.Option("--destination", "-d", help="Where to send events.")],
     host: Annotated[
         Optional[str],
-        typer.Option(help="Destination URL (default: $POSTHOG_HOST, or $SEGMENT_HOST else Segment's US or --region host).", show_default=False),
+        typer.Option(help=f"Destination URL (default: ${PostHog.host_env}, or ${Segment.host_env} else Segment's US or --region host).", show_default=False),
     ] = None,
     api_key: Annotated[
         Optional[str],
-        typer.Option(help="PostHog project API key (default: $POSTHOG_API_KEY; prefer the variable).", show_default=False),
+        typer.Option(help=f"PostHog project API key (default: ${PostHog.key_env}; prefer the variable).", show_default=False),
     ] = None,
     write_key: Annotated[
         Optional[str],
-        typer.Option(help="Segment write key (default: $SEGMENT_WRITE_KEY; prefer the variable).", show_default=False),
+        typer.Option(help=f"Segment write key (default: ${Segment.key_env}; prefer the variable).", show_default=False),
     ] = None,
-    region: Annotated[Optional[Region], typer.Option(help="Segment region: us (api.segment.io) or eu (events.eu1.segmentapis.com).")] = None,
+    region: Annotated[
+        Optional[Region], typer.Option(help="Segment region: " + ", ".join(f"{name} ({host.split('//')[1]})" for name, host in SEGMENT_REGIONS.items()) + ".")
+    ] = None,
     integrations: Annotated[
         Optional[str],
         typer.Option(help='Segment `integrations` object sent with every batch, e.g. \'{"All": false, "Mixpanel": true}\'.', show_default=False),
     ] = None,
     batch_size: Annotated[
-        Optional[int], typer.Option(min=1, help="Events per request (default 1000 for PostHog, 2500 for Segment; requests are also cut by size).", show_default=False)
+        Optional[int], typer.Option(min=1, help=f"Events per request (default {_each('default_batch_size')}; requests are also cut by size).", show_default=False)
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight at once.")] = 4,
     max_events_per_second: Annotated[
         Optional[float],
-        typer.Option(min=0, help="Cap on events sent per second, all requests together (default for PostHog: 3000, its import guidance; 0: no cap).", show_default=False),
+        typer.Option(min=0, help=f"Cap on events sent per second, all requests together (default {_each('default_events_per_second')}; 0: no cap).", show_default=False),
     ] = None,
     max_requests_per_minute: Annotated[
         Optional[float], typer.Option(min=0.001, help="Cap on requests per minute (all requests together).")
     ] = None,
     split_by_day: Annotated[
-        Optional[bool], typer.Option(help="Keep each batch within one UTC day (default: on for PostHog, its import guidance).", show_default=False)
+        Optional[bool], typer.Option(help=f"Keep each batch within one UTC day (default: on for {_each('default_split_by_day', values=False)}).", show_default=False)
     ] = None,
     retry_failed: Annotated[
         bool, typer.Option(help="Send again the events the destination refused before (sync.failed_events).")
@@ -221,7 +233,7 @@ def push_command(
         bool, typer.Option("--persons", help="Send the `persons` mart as identify calls instead of events (own watermark and ledger).")
     ] = False,
     set_once: Annotated[
-        Optional[bool], typer.Option("--set-once/--set", help="PostHog persons: $set_once (safe for history, the default) or $set (overwrites).", show_default=False)
+        Optional[bool], typer.Option("--set-once/--set", help=f"{_each('set_once', values=False)} persons: {PostHog.set_once}.", show_default=False)
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check what would be sent and write the first request bodies to a folder; send nothing.")
@@ -234,7 +246,7 @@ def push_command(
         bool, typer.Option("--force", help="Push even though the last dbt build failed tests on the events or persons mart.")
     ] = False,
     allow_recent: Annotated[
-        bool, typer.Option("--allow-recent", help="Send events newer than 48 h (and future-dated ones) to PostHog too; they are held back by default.")
+        bool, typer.Option("--allow-recent", help=f"Send recent (and future-dated) events too; held back by default for {_each('holds_recent', values=False)} (newer than {PostHog.holds_recent.total_seconds() / 3600:g} h).")
     ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:

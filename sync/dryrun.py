@@ -90,18 +90,22 @@ def dry_run(
     return report
 
 
+def _hours(age) -> str:
+    return f"{age.total_seconds() / 3600:g}" if age is not None else "0"
+
+
 def _check_fields(
     cursor: duckdb.DuckDBPyConnection, selection: ledger.Selection, noun: str, destination: Destination, report: DryRun
 ) -> None:
     """Missing ids or names (the mart's contract should make these impossible), and for
-    PostHog's historical flow, events too recent to send."""
+    a destination that holds recent events back (PostHog's historical flow), events too recent to send."""
     name = "e.event" if noun == "events" else "'$identify'"
     # only reached with --allow-recent: otherwise the plan holds these events back already
     cutoff = utcnow() - destination.holds_recent if destination.holds_recent is not None else None
     checks = {
         "missing_distinct_id": "nullif(trim(e.distinct_id), '') is null",
         "missing_event_name": f"nullif(trim({name}), '') is null",
-        "newer_than_48_hours": "e.event_at > $cutoff" if cutoff else "false",
+        f"newer_than_{_hours(destination.holds_recent)}_hours": "e.event_at > $cutoff" if cutoff else "false",
     }
     for kind, condition in checks.items():
         count, examples = cursor.execute(

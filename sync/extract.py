@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from sync import http
+from sync import http, ledger
 from sync import load as loading
 from sync.errors import SyncError, UsageError
 from sync.sources import ExportPlan, Source, Window
@@ -83,7 +83,7 @@ class Extractor:
         )
 
     def run(self, plan: ExportPlan) -> Iterator[WindowResult]:
-        done = self._checkpointed()
+        done = ledger.checkpointed_windows(self.con, self.source.name)
         self.folder.mkdir(parents=True, exist_ok=True)
         for window in plan.windows:
             if (window.start, window.end) in done and not self.force:
@@ -96,14 +96,14 @@ class Extractor:
                 # a source may not have processed the last hours yet: an empty recent window is
                 # fetched again next time rather than checkpointed as empty for good
                 if not self.recent(window):
-                    self._checkpoint(window, None, None, 0, 0)
+                    ledger.checkpoint(self.con, self.source.name, window, None, None, 0, 0)
                 yield WindowResult(window, empty=True)
                 continue
             results = loading.load_path(self.con, self.source.name, path)
             records = sum(r.records for r in results)
             bad = sum(r.bad_lines for r in results)
             load_ids = [r.load_id or r.already_loaded_as for r in results]
-            self._checkpoint(window, path, max(load_ids) if load_ids else None, records, bad)
+            ledger.checkpoint(self.con, self.source.name, window, path, max(load_ids) if load_ids else None, records, bad)
             yield WindowResult(window, records=records, bad_lines=bad, path=path)
 
     def _download(self, url: str, params: dict, path: Path, plan: ExportPlan, window: Window) -> bool:
@@ -153,7 +153,7 @@ class Extractor:
                 f"gave up on {self.source.name} window {window.label} after {exc.attempts} attempts over {exc.elapsed:.0f}s "
                 f"(last: {exc.last}); earlier windows are checkpointed, rerun to resume"
             ) from None
-        if decision.action == "reject":   # the content of the request was refused (400, 413, 422)
+        if decision.action is http.Action.REJECT:   # the content of the request was refused (400, 413, 422)
             raise ExtractError(f"{where} {reply.status} for {window.label}: {reply.text or 'no detail'}; earlier windows are checkpointed")
         return not empty
 
@@ -166,18 +166,3 @@ class Extractor:
         else:
             end = datetime.fromisoformat(window.end) + timedelta(days=1)
         return utcnow() - end < RECENT
-
-    def _checkpointed(self) -> set[tuple[str, str]]:
-        rows = self.con.execute(
-            "select window_start, window_end from sync.extract_checkpoints where source_system = ?", [self.source.name]
-        ).fetchall()
-        return {(start, end) for start, end in rows}
-
-    def _checkpoint(self, window: Window, path: Path | None, load_id: int | None, records: int, bad: int) -> None:
-        self.con.execute(
-            """
-            insert or replace into sync.extract_checkpoints
-            values (?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [self.source.name, window.start, window.end, str(path) if path else None, load_id, records, bad, utcnow()],
-        )

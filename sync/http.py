@@ -15,6 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from datetime import timezone
 
 import requests
@@ -38,9 +39,21 @@ class Answer:
     attempts: int
 
 
+class Action(str, Enum):
+    """What to do with an answer."""
+
+    ACCEPT = "accept"   # the destination took it
+    RETRY = "retry"     # try again after `delay`
+    REJECT = "reject"   # the content was refused: the caller isolates what was refused
+    STOP = "stop"       # nothing retrying can mend: `why` says what
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Decision:
-    action: str                 # "accept" | "retry" | "reject" | "stop"
+    action: Action
     delay: float = 0.0          # seconds to wait before a retry
     why: str = ""               # for "stop": "key" (401/403) or "endpoint" (not the API we expected)
 
@@ -75,15 +88,15 @@ def decide(status: int | None, retry_after: str | None, attempt: int) -> Decisio
     """The retry policy. `status` is None when the request failed before an answer
     (connection refused or reset, timeout, DNS)."""
     if status is not None and 200 <= status < 300:
-        return Decision("accept")
+        return Decision(Action.ACCEPT)
     if status in (401, 403):
-        return Decision("stop", why="key")
+        return Decision(Action.STOP, why="key")
     if status is None or status in RETRYABLE_STATUS:
         hinted = parse_retry_after(retry_after)
-        return Decision("retry", hinted if hinted is not None else backoff(attempt))
+        return Decision(Action.RETRY, hinted if hinted is not None else backoff(attempt))
     if status in REFUSED_CONTENT:
-        return Decision("reject")   # the content was refused: the push isolates the events
-    return Decision("stop", why="endpoint")   # 404, 405, ...: a wrong host or path, not bad events
+        return Decision(Action.REJECT)   # the content was refused: the push isolates the events
+    return Decision(Action.STOP, why="endpoint")   # 404, 405, ...: a wrong host or path, not bad events
 
 
 @dataclass(frozen=True)
@@ -195,9 +208,9 @@ class Retrier:
             if reply.status is None and reply.text == "DNS lookup failed":
                 raise HostNotFound(url, reply, tries)
             decision = decide(reply.status, reply.retry_after, tries)
-            if decision.action in ("accept", "reject"):
+            if decision.action in (Action.ACCEPT, Action.REJECT):
                 return reply, decision, tries
-            if decision.action == "stop":
+            if decision.action is Action.STOP:
                 raise (KeyRefused if decision.why == "key" else WrongEndpoint)(url, reply, tries)
             if reply.status == 429:
                 self.limits.pause(decision.delay)

@@ -482,6 +482,22 @@ def recent_runs(con: duckdb.DuckDBPyConnection, destination: str, limit: int) ->
 _EXTRACT_KEYS = ("source", "windows", "first_window", "last_window", "records", "bad_lines", "empty_windows", "last_extracted_at")
 
 
+def checkpointed_windows(con: duckdb.DuckDBPyConnection, source: str) -> set[tuple[str, str]]:
+    """The (start, end) of every window `sync extract` landed (or found empty) for `source`."""
+    rows = con.execute(
+        "select window_start, window_end from sync.extract_checkpoints where source_system = ?", [source]
+    ).fetchall()
+    return {(start, end) for start, end in rows}
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection, source: str, window, path, load_id: int | None, records: int, bad: int) -> None:
+    """A window is done: landed as `load_id` from `path`, or (path None) empty at the source."""
+    con.execute(
+        "insert or replace into sync.extract_checkpoints values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [source, window.start, window.end, str(path) if path else None, load_id, records, bad, utcnow()],
+    )
+
+
 def extract_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Per source, the windows `sync extract` checkpointed."""
     if not relation_exists(con, "sync", "extract_checkpoints"):

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from sync.destinations import for_stream
 from sync.errors import WarehouseError
 from sync.warehouse import ledger_views, relation_exists, utcnow
 
@@ -68,10 +69,12 @@ def render(data: dict[str, Any]) -> str:
         _totals(days, sources, destinations),
     ]
     for destination, held in sorted(data.get("held", {}).items()):
+        rule = for_stream(destination)
         parts.append(
-            f"<p class='held'>Held back from {html.escape(destination)}: {held:,} events newer than 48 hours or "
-            "dated in the future, which PostHog's historical import asks not to send (<code>sync push "
-            "--allow-recent</code> sends them). The pending counts below include them.</p>"
+            f"<p class='held'>Held back from {html.escape(destination)}: {held:,} events newer than "
+            f"{rule.holds_recent.total_seconds() / 3600:g} hours or dated in the future "
+            f"({html.escape(rule.holds_recent_why)}; <code>sync push --allow-recent</code> sends them). "
+            "The pending counts below include them.</p>"
         )
     parts.append("<h2>Events per day, by source: raw records vs delivered</h2>")
     for source in sources:
