@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.destinations import DESTINATIONS, Settings, build
+from sync.destinations import DESTINATIONS, Settings, build, exposures_yaml
 from sync.destinations.posthog import PostHog
 from sync.destinations.segment import EU_HOST, US_HOST, Segment
 from sync.errors import UsageError
@@ -17,9 +17,27 @@ EXPOSURES = Path(__file__).resolve().parents[1] / "models" / "exposures.yml"
 
 
 def test_every_destination_has_its_exposures_and_no_other_exists():
-    """models/exposures.yml is dbt's view of the registry: one exposure per destination and mart."""
+    """models/exposures.yml is dbt's view of the registry: one exposure per destination and mart,
+    written from the destinations themselves."""
     names = set(re.findall(r"^  - name: (\w+)$", EXPOSURES.read_text(), flags=re.M))
     assert names == {f"{name}_{mart}" for name in DESTINATIONS for mart in ("events", "persons")}
+    assert EXPOSURES.read_text() == exposures_yaml(), "run: python -m sync.destinations > models/exposures.yml"
+
+
+def test_a_destination_module_is_all_it_takes(tmp_path, monkeypatch):
+    """A new module in sync/destinations is found, with nothing else to register."""
+    import shutil
+
+    import sync.destinations as package
+
+    copy = tmp_path / "sync_destinations_copy"
+    shutil.copytree(Path(package.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "example.py").write_text(
+        "from sync.destinations.segment import Segment\n\n\n"
+        "class Example(Segment):\n    name = 'example'\n    label = 'Example'\n\n\nDESTINATION = Example\n"
+    )
+    monkeypatch.setattr(package, "__path__", [str(copy)])
+    assert "example" in package._discover()
 
 
 def test_a_flag_of_another_destination_is_refused_naming_its_owner(monkeypatch):

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from tests.support.helpers import FIXTURES, query as rows
 
@@ -164,3 +165,18 @@ def test_an_empty_file_is_a_warning(cli, warehouse, tmp_path):
     result = cli("load", "mixpanel", str(empty), str(SMALL))
     assert result.exit_code == 0, result.output
     assert f"warning  {empty} is empty: nothing in it to land" in result.output
+
+
+def test_a_source_module_is_all_the_python_side_takes(tmp_path, monkeypatch):
+    """A new module in sync/sources is found, with its raw table and record shape."""
+    import sync.sources as package
+
+    copy = tmp_path / "sources_copy"
+    shutil.copytree(Path(package.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "heap.py").write_text(
+        "from sync.sources.base import Source\n\n"
+        "SOURCE = Source(name='heap', raw_table='heap_events', looks_like=lambda r: 'heap_event' in r)\n"
+    )
+    monkeypatch.setattr(package, "__path__", [str(copy)])
+    found = package._discover()
+    assert found["heap"].raw_table == "heap_events" and set(found) >= {"mixpanel", "amplitude", "segment", "ga4"}

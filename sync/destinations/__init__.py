@@ -1,23 +1,35 @@
-"""Destinations, one module each, registered once below.
+"""Destinations, one module each, found here: a destination is registered by being written.
 
 Each destination class knows everything about its API: which settings it takes (flags and
 environment variables) and how it checks them, its limits, how an event becomes a request
-body, its defaults (batch size, pace, one day per batch), and age rules such as PostHog's 48 h.
-The CLI, `sync status`, the dry run and the push read it from here; `models/exposures.yml`
-names the marts each one reads (tests/test_destinations.py holds the two lists together).
-A new destination is its module and one line in DESTINATIONS.
+body, its defaults (batch size, pace, one day per batch), age rules such as PostHog's 48 h,
+and how dbt's docs describe it. The CLI, `sync status`, the dry run, the push and the report
+read it from DESTINATIONS; `models/exposures.yml` is written from it (`python -m
+sync.destinations > models/exposures.yml`; tests/test_destinations.py checks it is current).
+A new destination is its module here.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from sync.destinations.base import Destination, Settings, flag
-from sync.destinations.posthog import PostHog
-from sync.destinations.segment import Segment
 from sync.errors import UsageError
 
-DESTINATIONS: dict[str, type] = {destination.name: destination for destination in (PostHog, Segment)}
 
-__all__ = ["DESTINATIONS", "Destination", "Settings", "build", "for_stream"]
+def _discover() -> dict[str, type]:
+    found = {}
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module.name != "base" and not module.name.startswith("_"):
+            destination = importlib.import_module(f"{__name__}.{module.name}").DESTINATION
+            found[destination.name] = destination
+    return found
+
+
+DESTINATIONS: dict[str, type] = _discover()
+
+__all__ = ["DESTINATIONS", "Destination", "Settings", "build", "exposures_yaml", "for_stream"]
 
 
 def build(name: str, settings: Settings) -> Destination:
@@ -38,3 +50,38 @@ def for_stream(stream: str) -> type | None:
     return DESTINATIONS.get(stream.split(":", 1)[0])
 
 
+
+
+def exposures_yaml() -> str:
+    """models/exposures.yml: each destination's syncs as dbt exposures, so `dbt docs` shows the
+    whole lineage from raw to the destinations."""
+    lines = [
+        "version: 2",
+        "",
+        "# Written by `python -m sync.destinations > models/exposures.yml` from sync/destinations:",
+        "# the syncs out of the warehouse, so `dbt docs generate` shows the whole lineage.",
+        "exposures:",
+    ]
+    for destination in DESTINATIONS.values():
+        for mart, (label, maturity, description) in destination.exposures.items():
+            lines += [
+                f"  - name: {destination.name}_{mart}",
+                f"    label: {label}",
+                "    type: application",
+                f"    maturity: {maturity}",
+                *([f"    url: {destination.docs_url}"] if mart == "events" else []),
+                "    description: >",
+                *[f"      {part}" for part in _wrap(description)],
+                "    depends_on:",
+                f"      - ref('{mart}')",
+                "    owner:",
+                "      name: Analytics engineering",
+                "",
+            ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _wrap(text: str, width: int = 88) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width)

@@ -51,6 +51,20 @@ class PostHog:
     set_once = "$set_once (safe for history, the default) or $set (overwrites)"
     too_large_reason = "event_too_large"
     payload_sql = PAYLOAD_SQL
+    # for dbt docs (models/exposures.yml): per mart, label, maturity, description
+    docs_url = "https://posthog.com/docs/migrate"
+    exposures = {
+        "events": (
+            "PostHog events (sync push --destination posthog)", "high",
+            "`sync push --destination posthog` sends the `events` mart to PostHog's `/batch/` endpoint with "
+            "`historical_migration: true`, oldest first, and records every request and delivered event in the "
+            "`sync` schema (see sync_reconciliation).",
+        ),
+        "persons": (
+            "PostHog persons (sync push --destination posthog --persons)", "medium",
+            "`$identify` events with `$set_once` (or `$set`) built from the `persons` mart.",
+        ),
+    }
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PostHog":
@@ -106,3 +120,6 @@ class PostHog:
 
     def auth(self) -> tuple[str, str] | None:
         return None
+
+
+DESTINATION = PostHog

@@ -50,6 +50,19 @@ class Segment:
     set_once = None                   # Segment's identify carries traits as they are
     too_large_reason = "message_too_large"
     payload_sql = PAYLOAD_SQL
+    # for dbt docs (models/exposures.yml): per mart, label, maturity, description
+    docs_url = "https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/"
+    exposures = {
+        "events": (
+            "Segment events (sync push --destination segment)", "medium",
+            "`sync push --destination segment` sends the `events` mart to Segment's `/v1/batch` as track and "
+            "page messages (messageId = the event's uuid), within Segment's size limits.",
+        ),
+        "persons": (
+            "Segment identify (sync push --destination segment --persons)", "medium",
+            "identify messages with traits from the `persons` mart.",
+        ),
+    }
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Segment":
@@ -113,3 +126,6 @@ class Segment:
     def auth(self) -> tuple[str, str]:
         """HTTP Basic: the write key as user name, an empty password."""
         return (self._write_key.reveal(), "")
+
+
+DESTINATION = Segment

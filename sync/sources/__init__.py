@@ -1,19 +1,31 @@
-"""The sources backfill reads, one module each, registered once below.
+"""The sources backfill reads, one module each.
 
-Each module defines a `SOURCE` (sync.sources.base.Source): its raw table, the shape of its
-records, and its export API if `sync extract` can fetch it. The CLI's choices, the warehouse's
-raw tables, the wrong-source check of `sync load` and `sync extract` all read this registry.
-A new source is its module, one line here, and its staging model (models/staging/<name>/).
+Each module of this package (but `base`) defines a `SOURCE` (sync.sources.base.Source): its
+raw table, the shape of its records, and its export API if `sync extract` can fetch it. The
+modules are found here, so a source is registered by being written: the CLI's choices, the
+warehouse's raw tables, the wrong-source check of `sync load` and `sync extract` all read
+SOURCES. A new source is its module here and its staging model (models/staging/<name>/), which
+dbt needs named once, in the list at the top of models/intermediate/int_events__validated.sql.
 """
 
 from __future__ import annotations
 
-from sync.sources import amplitude, ga4, mixpanel, segment
+import importlib
+import pkgutil
+
 from sync.sources.base import ExportAPI, ExportPlan, Source, Window, credential
 
-SOURCES: dict[str, Source] = {
-    source.name: source for source in (mixpanel.SOURCE, amplitude.SOURCE, segment.SOURCE, ga4.SOURCE)
-}
+
+def _discover() -> dict[str, Source]:
+    found = {}
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module.name != "base" and not module.name.startswith("_"):
+            source = importlib.import_module(f"{__name__}.{module.name}").SOURCE
+            found[source.name] = source
+    return found
+
+
+SOURCES: dict[str, Source] = _discover()
 
 __all__ = ["SOURCES", "ExportAPI", "ExportPlan", "Source", "Window", "credential", "raw_tables"]
 
