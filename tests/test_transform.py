@@ -106,6 +106,8 @@ MARTS = {
                        "distinct_id, event_at",
     "persons": "uuid, distinct_id, distinct_id_is_anonymous, properties::varchar, timestamp, event_at, first_seen_at, "
                "last_seen_at, source_systems, load_id",
+    "identity_links": "uuid, anonymous_id, known_id, link_type, distinct_id, timestamp, event_at, source_system, "
+                      "first_seen_load_id, first_seen_line_number, records, load_id",
     "int_events__validated": "source_system, load_id, line_number, uuid, source_event_name, distinct_id, event_at, "
                              "source_properties::varchar, person_properties::varchar, source_record, exclusion_reason, "
                              "rejection_reason",
@@ -150,7 +152,9 @@ def test_builds_load_by_load_equal_one_full_refresh(warehouse, cli, dbt, tmp_pat
         built_by |= {row[0] for row in query(warehouse, "select distinct build_id from events")}
     incremental = _marts(warehouse)
     assert len(built_by) == len(steps)            # each build added rows of its own
-    assert incremental["events_duplicates"] and incremental["events_excluded"]
+    assert incremental["events_duplicates"] and incremental["events_excluded"] and incremental["identity_links"]
+    # a pair seen again in a later load is still one link, from its first sighting
+    assert query(warehouse, "select count(*) from identity_links where records > 1 and load_id > first_seen_load_id")[0][0] > 0
     assert any(row[0] == 3 for row in query(warehouse, "select copy_number from events_duplicates"))
     # a copy in a later load of an event from an earlier load points at the kept copy
     assert query(warehouse, "select count(*) from events_duplicates where load_id > kept_load_id")[0][0] > 0

@@ -56,7 +56,8 @@ parsed as (
         {{ first_of('field', [6, 7, 8]) }} as source_time,
         {{ first_timestamp_of('field', [6, 7, 8]) }} as event_at,
         {{ object_or('field[9]') }} as event_properties,
-        {{ object_or('field[10]', otherwise='null') }} as person_properties
+        {{ object_or('field[10]', otherwise='null') }} as person_properties,
+        {{ identity_links([(raw_id('field[3]'), raw_id('field[5]'), 'identify')]) }} as identity_links   -- device_id with user_id
 
     from extracted
 
@@ -73,6 +74,7 @@ final as (
         distinct_id,
         distinct_id_is_anonymous,
         'user_id or device_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
+        identity_links,
         source_time,
         event_at,
         {{ json_add_keys('event_properties', {'$device_id': 'device_id', '$ip': 'ip_address'}) }} as source_properties,

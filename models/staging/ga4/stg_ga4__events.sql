@@ -58,6 +58,7 @@ parsed as (
         {{ first_of('field', [4]) }} as source_time,
         params as source_properties,
         case when starts_with(field[6], '[') then {{ ga4_params_to_json('field[6]') }} end as person_properties,
+        {{ identity_links([(raw_id('field[3]'), raw_id('field[2]'), 'identify')]) }} as identity_links,   -- user_pseudo_id with user_id
         concat_ws('|',
             coalesce({{ value_text('field[3]') }}, ''),
             coalesce({{ value_text('field[2]') }}, ''),
@@ -82,6 +83,7 @@ final as (
         distinct_id,
         distinct_id_is_anonymous,
         'user_id or user_pseudo_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
+        identity_links,
         source_time,
         {{ epoch_to_timestamp('source_time', 'us') }} as event_at,
         source_properties,

@@ -11,7 +11,7 @@
 {%- set fields = [
     'event', 'properties.$insert_id', 'properties.distinct_id', 'properties.$user_id',
     'properties.$device_id', 'properties.time',
-    'properties'
+    'properties', 'properties.$distinct_id_before_identity'
 ] %}
 
 with
@@ -48,7 +48,11 @@ parsed as (
         {{ first_of('field', [3, 4, 5]) }} as distinct_id,
         {{ first_of('field', [3]) }} as property_distinct_id,
         {{ first_of('field', [4]) }} as user_id,
-        {{ value_text('field[6]') }} as source_time
+        {{ value_text('field[6]') }} as source_time,
+        {{ identity_links([
+            (raw_id('field[5]'), raw_id('field[4]'), 'identify'),
+            (raw_id('field[8]'), 'coalesce(' ~ raw_id('field[4]') ~ ', ' ~ raw_id('field[3]') ~ ')', 'identify'),
+        ]) }} as identity_links   -- $device_id with $user_id; the id before identify with the user's
 
     from extracted
 
@@ -69,6 +73,7 @@ final as (
             true
         ) as distinct_id_is_anonymous,
         'distinct_id, $user_id or $device_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
+        identity_links,
         source_time,
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
         source_properties,

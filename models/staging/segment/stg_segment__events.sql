@@ -14,7 +14,7 @@
 {%- set fields = [
     'type', 'event', 'messageId', 'name', 'userId', 'anonymousId',
     'timestamp', 'originalTimestamp', 'receivedAt',
-    'properties', 'traits', 'context.traits'
+    'properties', 'traits', 'context.traits', 'previousId'
 ] %}
 
 with
@@ -54,7 +54,11 @@ parsed as (
         {{ first_of('field', [7, 8, 9]) }} as source_time,
         {{ first_timestamp_of('field', [7, 8, 9]) }} as event_at,
         {{ object_or('field[10]') }} as properties,
-        {{ object_or('field[11]', otherwise=object_or('field[12]', otherwise='null')) }} as person_properties
+        {{ object_or('field[11]', otherwise=object_or('field[12]', otherwise='null')) }} as person_properties,
+        case when lower({{ first_of('field', [1]) }}) = 'alias'
+            then {{ identity_links([(raw_id('field[13]'), raw_id('field[5]'), 'alias')]) }}   -- previousId becomes userId
+            else {{ identity_links([(raw_id('field[6]'), raw_id('field[5]'), 'identify')]) }}  -- anonymousId with userId
+        end as identity_links
 
     from extracted
 
@@ -76,6 +80,7 @@ final as (
         distinct_id,
         distinct_id_is_anonymous,
         'userId or anonymousId' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
+        identity_links,
         source_time,
         event_at,
         case message_type

@@ -57,6 +57,7 @@ final as (
         distinct_id,                                                            -- ②
         distinct_id_is_anonymous,                                               -- ② true: not a known user
         'customer_id or anonymous_id' as distinct_id_fields,                    -- ② for the rejects' detail
+        {{ identity_links([(raw_id("record->'$.anonymous_id'"), raw_id("record->'$.customer_id'"), 'identify')]) }} as identity_links,  -- ② ids seen together
         occurred_at as source_time,
         {{ text_to_timestamp('occurred_at', 'Europe/Berlin') }} as event_at,    -- ③ shop clocks are Berlin time
         case
