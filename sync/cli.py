@@ -232,6 +232,9 @@ def push_command(
     persons: Annotated[
         bool, typer.Option("--persons", help="Send the `persons` mart as identify calls instead of events (own watermark and ledger).")
     ] = False,
+    identities: Annotated[
+        bool, typer.Option("--identities", help="Send the `identity_links` mart: one link per anonymous/known id pair (PostHog $identify with $anon_distinct_id; Segment identify or alias), own watermark and ledger.")
+    ] = False,
     set_once: Annotated[
         Optional[bool], typer.Option("--set-once/--set", help=f"{_each('set_once', values=False)} persons: {PostHog.set_once}.", show_default=False)
     ] = None,
@@ -269,22 +272,26 @@ def push_command(
             split_by_day=target.default_split_by_day if split_by_day is None else split_by_day,
             retry_failed=retry_failed,
             persons=persons,
+            identities=identities,
             set_once=_set_once(set_once, target, persons),
             rescan=rescan,
             allow_recent=allow_recent,
         )
+        if persons and identities:
+            raise UsageError("--persons and --identities each push a stream of their own: give one")
+        stream = "persons" if persons else "identities" if identities else ""
         path = warehouse_path(warehouse and str(warehouse))
         require_warehouse(path)
         if dry_run:
-            folder = Path("dry-run") / (destination.value + ("-persons" if persons else ""))
+            folder = Path("dry-run") / (destination.value + (f"-{stream}" if stream else ""))
             _refuse_unbuilt(_dry_run(target, options, dry_run_dir or folder, warehouse, force))
             return
-        noun = "persons" if persons else "events"
+        noun = {"persons": "persons", "identities": "links"}.get(stream, "events")
         bar = Progress(
             TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(noun),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, disable=not progress, transient=False,
         )
-        shared = PushProgress(path, destination.value + (":persons" if persons else ""), noun)
+        shared = PushProgress(path, destination.value + (f":{stream}" if stream else ""), noun)
         tasks: list = []
 
         def started(total: int) -> None:
@@ -306,7 +313,8 @@ def push_command(
                 )
         finally:
             shared.close()
-        mart = "persons mart" if persons else "mart"
+        mart = {"persons": "persons mart", "identities": "identity_links mart"}.get(stream, "mart")
+        singular = {"persons": "person", "identities": "link"}.get(stream, "event")
         if summary.held:
             out.print(f"{summary.destination}: {_held_line(summary.held, target)}", highlight=False)
         if summary.pending == 0:
@@ -315,7 +323,7 @@ def push_command(
             elif summary.held:
                 what = "nothing else pending"
             else:
-                what = f"nothing pending, every {noun[:-1] if not persons else 'person'} in the {mart} was already delivered"
+                what = f"nothing pending, every {singular} in the {mart} was already delivered"
             out.print(f"{summary.destination}: {what}", highlight=False)
             _refuse_unbuilt(unbuilt)
             return
@@ -399,7 +407,7 @@ def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None,
     with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
         unbuilt = _check_build(con, force)
         report = dry_run(con, target, options, folder)
-    noun = "persons" if options.persons else "events"
+    noun = "persons" if options.persons else "links" if options.identities else "events"
     out.print(
         f"{report.stream} (dry run, nothing sent): {report.pending} {noun} pending would go in {report.requests} requests "
         f"({report.body_bytes:,} bytes of JSON before compression)",

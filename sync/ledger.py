@@ -282,9 +282,16 @@ PERSONS_SUFFIX = ":persons"
 PERSONS_TABLE = "(select * from main.persons where cast(properties as varchar) <> '{}')"
 
 
+IDENTITIES_SUFFIX = ":identities"
+IDENTITIES_TABLE = "main.identity_links"
+
+
 def stream_table(destination: str) -> str:
-    """The mart a ledger stream reads: "posthog:persons" reads main.persons, others main.events."""
-    return PERSONS_TABLE if destination.endswith(PERSONS_SUFFIX) else "main.events"
+    """The mart a ledger stream reads: "posthog:persons" reads main.persons, "posthog:identities"
+    main.identity_links, others main.events."""
+    if destination.endswith(PERSONS_SUFFIX):
+        return PERSONS_TABLE
+    return IDENTITIES_TABLE if destination.endswith(IDENTITIES_SUFFIX) else "main.events"
 
 
 def count_pending(con: duckdb.DuckDBPyConnection, selection: Selection) -> int:

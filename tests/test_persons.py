@@ -59,3 +59,45 @@ def test_persons_reach_segment_as_identify_with_traits(warehouse, tmp_path, cli,
         assert ("anonymousId" in message) == anonymous
         assert message["traits"] == json.loads(properties) and message["messageId"] == uuid
     assert "nothing pending" in cli("push", "-d", "segment", "--persons", "--no-progress", env=segment_env(capture)).output
+
+
+def test_identity_links_reach_posthog_once_as_identify_with_the_anonymous_id(warehouse, tmp_path, cli, dbt, capture):
+    mixed_warehouse(tmp_path, cli, dbt)
+    links = query(warehouse, "select uuid, anonymous_id, known_id, timestamp from identity_links order by uuid")
+    assert links
+    result = cli("push", "-d", "posthog", "--identities", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    assert f"{len(links)} links delivered" in result.output
+    sent = sorted(capture.state.events, key=lambda e: e["uuid"])
+    assert {e["event"] for e in sent} == {"$identify"}
+    assert [(e["uuid"], e["properties"]["$anon_distinct_id"], e["distinct_id"], e["timestamp"]) for e in sent] == links
+    again = cli("push", "-d", "posthog", "--identities", "--no-progress", env=push_env(capture))
+    assert "nothing pending, every link in the identity_links mart was already delivered" in again.output
+    assert len(capture.state.events) == len(links)
+    status = {d["destination"]: d for d in json.loads(cli("status", "--json").output)["destinations"]}
+    assert status["posthog:identities"]["pending"] == 0 and status["posthog:identities"]["delivered"] == len(links)
+    assert status["posthog"]["delivered"] == 0   # the events are a stream of their own
+
+
+def test_identity_links_reach_segment_as_identify_with_both_ids_or_as_alias(warehouse, tmp_path, cli, dbt, capture):
+    mixed_warehouse(tmp_path, cli, dbt)
+    alias = tmp_path / "alias.jsonl"
+    alias.write_text(json.dumps({
+        "type": "alias", "userId": "user-3", "previousId": "visitor-ü", "messageId": "msg-alias",
+        "timestamp": "2023-02-01T00:00:00Z",
+    }) + "\n", encoding="utf-8")
+    assert cli("load", "segment", str(alias)).exit_code == 0
+    dbt("build")
+    links = dict(query(warehouse, "select uuid, link_type from identity_links"))
+    assert "alias" in links.values()
+    result = cli("push", "-d", "segment", "--identities", "--no-progress", env=segment_env(capture))
+    assert result.exit_code == 0, result.output
+    sent = {m["messageId"]: m for m in capture.state.events}
+    assert set(sent) == set(links)
+    for uuid, kind in links.items():
+        message = sent[uuid]
+        if kind == "alias":
+            assert message["type"] == "alias" and "previousId" in message and "anonymousId" not in message
+        else:
+            assert message["type"] == "identify" and message["userId"] and message["anonymousId"]
+    assert {(m["previousId"], m["userId"]) for m in sent.values() if m["type"] == "alias"} == {("visitor-ü", "user-3")}

@@ -90,7 +90,7 @@ event_counts as (
 destinations as (
 
     select destination from {{ ref('stg_ledger__watermarks') }}
-    where destination not like '%:persons'
+    where destination not like '%:%'   -- event streams only (not :persons, :identities)
 
 ),
 

@@ -51,6 +51,8 @@ class Destination(Protocol):
 
     def persons_payload_sql(self, set_once: bool = True) -> str: ...  # the same over the `persons` mart
 
+    def identities_payload_sql(self) -> str: ...  # the same over the `identity_links` mart
+
     def body(self, events: bytes) -> bytes: ...  # events: UTF-8 JSON objects joined by commas
 
     def preview_body(self, events: bytes) -> bytes: ...  # the body for --dry-run files, secrets masked

@@ -99,6 +99,18 @@ class PostHog:
             f""" || ',"properties":{{"{key}":' || cast(e.properties as varchar) || '}}}}'"""
         )
 
+    @staticmethod
+    def identities_payload_sql() -> str:
+        """One `$identify` per row of identity_links, as PostHog's importer sends one the first time
+        it sees a user id and a device id together: distinct_id = the known id, `$anon_distinct_id`
+        = the anonymous one, at the time the pair was first seen."""
+        return (
+            """'{"uuid":' || to_json(e.uuid) || ',"event":"$identify","distinct_id":' || to_json(e.known_id)"""
+            """ || ',"timestamp":' || to_json(e.timestamp)"""
+            """ || ',"properties":{"$anon_distinct_id":' || to_json(e.anonymous_id)"""
+            """ || ',"source_system":' || to_json(e.source_system) || '}}'"""
+        )
+
     def __repr__(self) -> str:
         return f"PostHog({self.host!r})"   # the key is in the request prefix: never shown
 

@@ -106,6 +106,17 @@ class Segment:
             """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""
         )
 
+    @staticmethod
+    def identities_payload_sql() -> str:
+        """One message per row of identity_links: an `identify` carrying both ids, or an `alias`
+        (previousId → userId) where the source had one."""
+        return (
+            """case when e.link_type = 'alias'"""
+            """ then '{"type":"alias","previousId":' || to_json(e.anonymous_id) || ',"userId":' || to_json(e.known_id)"""
+            """ else '{"type":"identify","userId":' || to_json(e.known_id) || ',"anonymousId":' || to_json(e.anonymous_id) end"""
+            """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""
+        )
+
     def __repr__(self) -> str:
         return f"Segment({self.host!r})"
 

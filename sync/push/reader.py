@@ -30,13 +30,18 @@ class Stream:
     """What a push reads: the events mart, or (--persons) the persons mart, with the
     ledger name its watermark and deliveries are kept under."""
 
-    name: str            # "posthog", or "posthog:persons"
+    name: str            # "posthog", "posthog:persons" or "posthog:identities"
     table: str           # a relation or subquery over the mart
     payload_sql: str     # one row's JSON, for this destination
-    noun: str            # "events" or "persons"
+    noun: str            # "events", "persons" or "links"
 
 
 def stream_for(con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions) -> Stream:
+    if options.identities:
+        require_mart(con, "identity_links")
+        return Stream(
+            destination.name + ledger.IDENTITIES_SUFFIX, ledger.IDENTITIES_TABLE, destination.identities_payload_sql(), "links",
+        )
     if options.persons:
         require_mart(con, "persons")
         return Stream(
@@ -55,7 +60,7 @@ def plan(
     stream = stream_for(con, destination, options)
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
     mark = ledger.watermark(con, stream.name)
-    holds = destination.holds_recent is not None and not options.allow_recent and not options.persons
+    holds = destination.holds_recent is not None and not options.allow_recent and not options.persons and not options.identities
     selection = ledger.selection_for(
         con, stream.name, stream.table, retry_failed=options.retry_failed, every_load=options.rescan,
         held_from=utcnow() - destination.holds_recent if holds else None,
