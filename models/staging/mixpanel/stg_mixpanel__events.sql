@@ -1,7 +1,11 @@
 {#
   One row per raw Mixpanel record, parsed. Rules follow PostHog's own Mixpanel importer:
-  - distinct_id: properties.distinct_id, else $user_id, else $device_id (blank counts as missing);
-    anonymous when it is only a device id ($device_id, or a distinct_id starting with `$device:`)
+  - distinct_id: properties.distinct_id, except that $distinct_id_before_identity (a string)
+    takes its place when distinct_id is missing, starts with `$device:` or looks generated
+    (only A-Z, 0-9 and dashes), as PostHog's importer does; else $user_id, else $device_id.
+    Ids are kept as written (not trimmed); a blank one counts as missing. Anonymous when it is
+    only a device id ($device_id, the id before identify, or a distinct_id starting with `$device:`)
+  - identity_links: $device_id with $user_id, and $distinct_id_before_identity with the user's id
   - time: epoch seconds, or milliseconds above 10^10; read in var('mixpanel_project_timezone')
   - uuid: UUIDv5(namespace 'posthog_mixpanel', $insert_id); without $insert_id, the same
     function over the record's content, so copies collapse and reruns agree.
@@ -45,16 +49,27 @@ parsed as (
         {{ first_of('field', [1]) }} as source_event_name,
         {{ object_or('field[7]') }} as source_properties,
         {{ first_of('field', [2]) }} as insert_id,
-        {{ first_of('field', [3, 4, 5]) }} as distinct_id,
-        {{ first_of('field', [3]) }} as property_distinct_id,
-        {{ first_of('field', [4]) }} as user_id,
-        {{ value_text('field[6]') }} as source_time,
-        {{ identity_links([
-            (raw_id('field[5]'), raw_id('field[4]'), 'identify'),
-            (raw_id('field[8]'), 'coalesce(' ~ raw_id('field[4]') ~ ', ' ~ raw_id('field[3]') ~ ')', 'identify'),
-        ]) }} as identity_links   -- $device_id with $user_id; the id before identify with the user's
+        {{ raw_id('field[3]') }} as given_id,
+        {{ raw_id('field[4]') }} as user_id,
+        {{ raw_id('field[5]') }} as device_id,
+        case when json_type(field[8]) = 'VARCHAR' then {{ raw_id('field[8]') }} end as before_identity,
+        {{ value_text('field[6]') }} as source_time
 
     from extracted
+
+),
+
+identified as (
+
+    select
+        *,
+        -- a distinct_id that is only a device id: `$device:...`, or generated (A-Z, 0-9 and dashes)
+        given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]+') as given_is_device,
+        before_identity is not null
+            and (given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]+'))
+            as takes_before_identity
+
+    from parsed
 
 ),
 
@@ -67,13 +82,16 @@ final as (
         file_path,
         insert_id as source_event_id,
         source_event_name,
-        distinct_id,
-        coalesce(
-            user_id is null and (property_distinct_id is null or starts_with(property_distinct_id, '$device:')),
-            true
-        ) as distinct_id_is_anonymous,
+        coalesce(case when takes_before_identity then before_identity else given_id end, user_id, device_id) as distinct_id,
+        case
+            when takes_before_identity then true
+            else coalesce(user_id is null and (given_id is null or starts_with(given_id, '$device:')), true)
+        end as distinct_id_is_anonymous,
         'distinct_id, $user_id or $device_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
-        identity_links,
+        {{ identity_links([
+            ('device_id', 'user_id', 'identify'),
+            ('before_identity', "coalesce(user_id, case when not given_is_device then given_id end)", 'identify'),
+        ]) }} as identity_links,   -- $device_id with $user_id; the id before identify with the user's
         source_time,
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
         source_properties,
@@ -86,7 +104,7 @@ final as (
         cast(null as varchar) as exclusion_reason,
         record as source_record
 
-    from parsed
+    from identified
 
 )
 
