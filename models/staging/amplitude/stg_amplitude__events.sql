@@ -7,7 +7,8 @@
   - uuid: Amplitude's own `uuid`, so the same event in two export files collapses; a record
     without a valid one gets a uuid derived from its content
   - properties: event_properties plus $device_id and $ip (from ip_address)
-  - person_properties: user_properties
+  - person_properties: user_properties, without the keys whose value is Amplitude's placeholder
+    "EMPTY" (it means "no value", as PostHog's importer reads it)
   - session_start / session_end are excluded by the `event_exclusions` seed
 #}
 
@@ -78,7 +79,14 @@ final as (
         source_time,
         event_at,
         {{ json_add_keys('event_properties', {'$device_id': 'device_id', '$ip': 'ip_address'}) }} as source_properties,
-        person_properties,
+        case
+            when contains(cast(person_properties as varchar), '"EMPTY"') then coalesce((
+                select to_json(map_from_entries(list({'k': p.key, 'v': p.value} order by p.id)))
+                from json_each(person_properties) as p
+                where cast(p.value as varchar) <> '"EMPTY"'
+            ), cast('{}' as json))
+            else person_properties
+        end as person_properties,
         coalesce(
             amplitude_uuid,
             {{ uuid_v5('backfill_content', "'amplitude:' || " ~ canonical_json('record')) }}
