@@ -37,23 +37,20 @@
     already, `new_loads()` is `false`, and DuckDB skips even the history scans of the models
     that recompute what new loads touch (persons, identity_links). #}
 {% macro upstream_through() %}
-    {%- if this.identifier == 'int_events__validated' -%}
-        {%- set sql = "select coalesce(max(load_id), 0) from raw.loads" -%}
-    {%- else -%}
-        {%- set sql = "select coalesce(max(built_through_load), 0) from " ~ this.schema ~ ".dbt_watermarks where model = 'int_events__validated'" -%}
-    {%- endif -%}
-    {{ return(run_query(sql).columns[0].values()[0] | int) }}
+    {{ return(run_query(backfill.upstream_through_sql()).columns[0].values()[0] | int) }}
 {% endmacro %}
 
-{#- The post-hook of every incremental model: what it has now taken in. #}
-{% macro record_watermark() %}
+{% macro upstream_through_sql() %}
     {%- if this.identifier == 'int_events__validated' -%}
-        {%- set through = "(select coalesce(max(load_id), 0) from raw.loads)" -%}
-    {%- else -%}
-        {%- set through = "(select coalesce(max(built_through_load), 0) from " ~ this.schema ~ ".dbt_watermarks where model = 'int_events__validated')" -%}
+        {{ return("select coalesce(max(load_id), 0) from raw.loads") }}
     {%- endif -%}
+    {{ return("select coalesce(max(built_through_load), 0) from " ~ this.schema ~ ".dbt_watermarks where model = 'int_events__validated'") }}
+{% endmacro %}
+
+{#- The post-hook of every incremental model: what it has now taken in (its input's newest load). #}
+{% macro record_watermark() %}
     delete from {{ this.schema }}.dbt_watermarks where model = '{{ this.identifier }}';
-    insert into {{ this.schema }}.dbt_watermarks values ('{{ this.identifier }}', {{ through }}, '{{ invocation_id }}')
+    insert into {{ this.schema }}.dbt_watermarks values ('{{ this.identifier }}', ({{ backfill.upstream_through_sql() }}), '{{ invocation_id }}')
 {% endmacro %}
 
 {#

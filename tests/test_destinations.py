@@ -12,6 +12,7 @@ from sync.destinations import DESTINATIONS, Settings, build, exposures_yaml
 from sync.destinations.posthog import PostHog
 from sync.destinations.segment import EU_HOST, US_HOST, Segment
 from sync.errors import UsageError
+from tests.support.helpers import with_module
 
 EXPOSURES = Path(__file__).resolve().parents[1] / "models" / "exposures.yml"
 
@@ -26,17 +27,12 @@ def test_every_destination_has_its_exposures_and_no_other_exists():
 
 def test_a_destination_module_is_all_it_takes(tmp_path, monkeypatch):
     """A new module in sync/destinations is found, with nothing else to register."""
-    import shutil
-
     import sync.destinations as package
 
-    copy = tmp_path / "sync_destinations_copy"
-    shutil.copytree(Path(package.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "example.py").write_text(
+    with_module(package, tmp_path, monkeypatch, "example", (
         "from sync.destinations.segment import Segment\n\n\n"
         "class Example(Segment):\n    name = 'example'\n    label = 'Example'\n\n\nDESTINATION = Example\n"
-    )
-    monkeypatch.setattr(package, "__path__", [str(copy)])
+    ))
     assert "example" in package._discover()
 
 

@@ -7,9 +7,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-from tests.support.helpers import FIXTURES, query as rows
+from tests.support.helpers import FIXTURES, query as rows, with_module
 
 SMALL = FIXTURES / "mixpanel_small.jsonl"
 
@@ -171,12 +170,9 @@ def test_a_source_module_is_all_the_python_side_takes(tmp_path, monkeypatch):
     """A new module in sync/sources is found, with its raw table and record shape."""
     import sync.sources as package
 
-    copy = tmp_path / "sources_copy"
-    shutil.copytree(Path(package.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "heap.py").write_text(
+    with_module(package, tmp_path, monkeypatch, "heap", (
         "from sync.sources.base import Source\n\n"
         "SOURCE = Source(name='heap', raw_table='heap_events', looks_like=lambda r: 'heap_event' in r)\n"
-    )
-    monkeypatch.setattr(package, "__path__", [str(copy)])
+    ))
     found = package._discover()
     assert found["heap"].raw_table == "heap_events" and set(found) >= {"mixpanel", "amplitude", "segment", "ga4"}

@@ -11,20 +11,13 @@ A new destination is its module here.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from sync.destinations.base import Destination, Settings, flag
 from sync.errors import UsageError
+from sync.registry import discover
 
 
 def _discover() -> dict[str, type]:
-    found = {}
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module.name != "base" and not module.name.startswith("_"):
-            destination = importlib.import_module(f"{__name__}.{module.name}").DESTINATION
-            found[destination.name] = destination
-    return found
+    return {destination.name: destination for destination in discover(__name__, __path__, "DESTINATION")}
 
 
 DESTINATIONS: dict[str, type] = _discover()

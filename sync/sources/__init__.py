@@ -10,19 +10,12 @@ dbt needs named once, in the list at the top of models/intermediate/int_events__
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from sync.registry import discover
 from sync.sources.base import ExportAPI, ExportPlan, Source, Window, credential
 
 
 def _discover() -> dict[str, Source]:
-    found = {}
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module.name != "base" and not module.name.startswith("_"):
-            source = importlib.import_module(f"{__name__}.{module.name}").SOURCE
-            found[source.name] = source
-    return found
+    return {source.name: source for source in discover(__name__, __path__, "SOURCE")}
 
 
 SOURCES: dict[str, Source] = _discover()

@@ -70,3 +70,12 @@ def mixed_warehouse(tmp_path, cli, dbt) -> None:
                           ("ga4", [ndjson, parquet])]:
         assert cli("load", source, *map(str, paths)).exit_code == 0
     dbt("build")
+
+
+def with_module(package, tmp_path: Path, monkeypatch, name: str, text: str) -> None:
+    """`package` (sync.sources or sync.destinations) as it would be with one module more: its
+    folder copied with `name`.py added, and the package pointed at the copy for this test."""
+    copy = tmp_path / f"{package.__name__.replace('.', '_')}_copy"
+    shutil.copytree(Path(package.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / f"{name}.py").write_text(text)
+    monkeypatch.setattr(package, "__path__", [str(copy)])
