@@ -59,3 +59,11 @@
     ], lambda e: e.v is not null))))
 {%- endmacro %}
 
+
+{#
+  A JSON pointer (RFC 6901) to the value under the keys `parts` (SQL text expressions), for
+  keys only known at run time: any key works, `$`, `/`, `~`, dots and quotes included.
+#}
+{% macro json_pointer(parts) -%}
+    ('/' || {% for part in parts %}replace(replace({{ part }}, '~', '~0'), '/', '~1'){% if not loop.last %} || '/' || {% endif %}{% endfor %})
+{%- endmacro %}

@@ -6,13 +6,22 @@
   - properties: `property_mappings` seed renames or (empty target) drops keys; a renamed
     key wins over an existing key of the same name; nested values, nulls and Unicode are
     copied as they are;
-  - provenance: `source_system` and `source_event_id` are added to properties.
+  - provenance: `source_system` and `source_event_id` are added to properties;
+  - groups: `$groups` ({group type: key}, see macros/groups.sql) when the record names groups;
+  - person properties on the event, as PostHog's importer sends them: `$set` holds the
+    properties the `event_person_properties` seed lists for the source with operation `set`
+    (browser, OS, device, geo, current page), `$set_once` those with `set_once` plus the
+    record's own set-once person properties (Amplitude's `initial_*` as `$initial_*`).
+    `dbt build --vars '{person_properties_on_events: false}'` leaves both out.
   Incremental by load: a build maps only the events of loads newer than the newest one here.
   After changing a mapping, run `dbt build --full-refresh`; events already delivered are not
   sent again (the push ledger remembers them by uuid).
 #}
 
 {%- set new_loads = backfill.new_loads() %}
+-- depends_on: {{ ref('event_person_properties') }}
+{%- set person_keys = seed_rows('event_person_properties', 'source_system, operation, property', "operation in ('set', 'set_once')") %}
+{%- set on_events = var('person_properties_on_events', true) %}
 
 with
 
@@ -144,7 +153,7 @@ mapped as (
 
 ),
 
-final as (
+mapped_final as (
 
     select
         mapped.uuid,
@@ -163,12 +172,72 @@ final as (
         mapped.source_event_id,
         mapped.source_event_name,
         mapped.load_id,
-        mapped.line_number
+        mapped.line_number,
+        mapped.groups,
+        mapped.person_properties_once
 
     from mapped
     left join event_name_mappings
         on event_name_mappings.source_system = mapped.source_system
         and event_name_mappings.source_event = mapped.source_event_name
+
+),
+
+person_properties as (
+
+    {#- $set and $set_once: the listed keys of the event's own (mapped) properties #}
+    select
+        *,
+        {%- if on_events and person_keys %}
+        case source_system
+            {%- for source_system in person_keys | map(attribute=0) | unique %}
+            when '{{ source_system }}' then {{ backfill.object_of_keys('properties', person_keys | selectattr(0, 'equalto', source_system) | selectattr(1, 'equalto', 'set') | map(attribute=2) | list) }}
+            {%- endfor %}
+        end as set_text,
+        concat_ws(',',
+            case source_system
+                {%- for source_system in person_keys | map(attribute=0) | unique %}
+                when '{{ source_system }}' then {{ backfill.object_of_keys('properties', person_keys | selectattr(0, 'equalto', source_system) | selectattr(1, 'equalto', 'set_once') | map(attribute=2) | list, braces=false) }}
+                {%- endfor %}
+            end,
+            nullif(substr(cast(person_properties_once as varchar), 2, length(cast(person_properties_once as varchar)) - 2), '')
+        ) as set_once_fields
+        {%- elif on_events %}
+        cast(null as varchar) as set_text,
+        nullif(substr(cast(person_properties_once as varchar), 2, length(cast(person_properties_once as varchar)) - 2), '') as set_once_fields
+        {%- else %}
+        cast(null as varchar) as set_text,
+        cast(null as varchar) as set_once_fields
+        {%- endif %}
+
+    from mapped_final
+
+),
+
+final as (
+
+    select
+        uuid,
+        event,
+        distinct_id,
+        distinct_id_is_anonymous,
+        timestamp,
+        case when groups is null and set_text is null and coalesce(set_once_fields, '') = '' then properties
+        else cast(
+            left(cast(properties as varchar), length(cast(properties as varchar)) - 1)
+            || coalesce(',"$groups":' || cast(groups as varchar), '')
+            || coalesce(',"$set":' || set_text, '')
+            || coalesce(',"$set_once":{' || nullif(set_once_fields, '') || '}', '')
+            || '}'
+        as json) end as properties,
+        event_at,
+        source_system,
+        source_event_id,
+        source_event_name,
+        load_id,
+        line_number
+
+    from person_properties
 
 )
 

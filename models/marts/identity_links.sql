@@ -8,6 +8,9 @@
   the first time it sees a user and device id together); Segment an identify with both ids,
   or an alias.
   uuid: UUIDv5 of the pair, so a pair is sent once whatever is rebuilt.
+  properties: the `$identify` event's properties as PostHog's importer writes them:
+  $anon_distinct_id, for Mixpanel and Amplitude `$<source>_user_id` and `$<source>_device_id`,
+  historical_migration and analytics_source (the source of the first record), source_system.
   Incremental: a build recomputes only the pairs that new loads show, each from all of its records.
 #}
 
@@ -73,6 +76,13 @@ final as (
         anonymous_id,
         known_id,
         link_type,
+        cast('{"$anon_distinct_id":' || to_json(anonymous_id)
+            || case when source_system in ('mixpanel', 'amplitude')
+                then ',"$' || source_system || '_user_id":' || to_json(known_id)
+                    || ',"$' || source_system || '_device_id":' || to_json(anonymous_id)
+                else '' end
+            || ',"historical_migration":true,"analytics_source":' || to_json(source_system)
+            || ',"source_system":' || to_json(source_system) || '}' as json) as properties,
         known_id as distinct_id,   -- who the link is sent as: the known id takes the anonymous one
         false as distinct_id_is_anonymous,
         {{ to_iso8601_utc('event_at') }} as timestamp,

@@ -4,6 +4,9 @@
   - properties: every key from Amplitude user_properties, Segment identify traits (or a
     message's context.traits), GA4 user_properties; for each key the value from the most
     recent record (by event time, then load and line) wins;
+  - properties_once: the person's set-once properties (Amplitude `initial_*` as `$initial_*`):
+    for each key the value from the earliest record wins, as PostHog's `$set_once` keeps the
+    first value it is given;
   - first_seen_at / last_seen_at over all of the person's records;
   - uuid: UUIDv5 of distinct_id, properties and the newest load those values came from, so a
     person is sent again when a newer load brings property values (even ones equal to what was
@@ -55,6 +58,44 @@ person_properties as (
 
 ),
 
+set_once_properties as (
+
+    select
+        records.distinct_id,
+        property.key as property,
+        property.value,
+        property.id as position,
+        records.event_at,
+        records.load_id,
+        records.line_number
+
+    from records, json_each(records.person_properties_once) as property
+    where json_type(records.person_properties_once) = 'OBJECT'
+
+),
+
+earliest_values as (
+
+    select * from set_once_properties
+    qualify row_number() over (
+        partition by distinct_id, property
+        order by event_at, load_id, line_number, position
+    ) = 1
+
+),
+
+regrouped_once as (
+
+    select
+        distinct_id,
+        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties_once,
+        max(load_id) as properties_load_id
+
+    from earliest_values
+    group by distinct_id
+
+),
+
 latest_values as (
 
     select * from person_properties
@@ -99,10 +140,12 @@ final as (
             'backfill_persons',
             "seen.distinct_id || '|' || coalesce(cast(regrouped.properties as varchar), '{}')"
             ~ " || '|' || coalesce(cast(regrouped.properties_load_id as varchar), '')"
+            ~ " || coalesce('|' || cast(regrouped_once.properties_once as varchar) || '|' || regrouped_once.properties_load_id, '')"
         ) }} as uuid,
         seen.distinct_id,
         seen.distinct_id_is_anonymous,
         cast(coalesce(regrouped.properties, '{}') as json) as properties,
+        cast(coalesce(regrouped_once.properties_once, '{}') as json) as properties_once,
         {{ to_iso8601_utc('seen.last_seen_at') }} as timestamp,
         seen.last_seen_at as event_at,
         seen.first_seen_at,
@@ -113,6 +156,8 @@ final as (
     from seen
     left join regrouped
         on regrouped.distinct_id = seen.distinct_id
+    left join regrouped_once
+        on regrouped_once.distinct_id = seen.distinct_id
 
 )
 

@@ -6,9 +6,18 @@
     carry no zone marker and are UTC; sub-second precision is kept
   - uuid: Amplitude's own `uuid`, so the same event in two export files collapses; a record
     without a valid one gets a uuid derived from its content
-  - properties: event_properties plus $device_id and $ip (from ip_address)
-  - person_properties: user_properties, without the keys whose value is Amplitude's placeholder
-    "EMPTY" (it means "no value", as PostHog's importer reads it)
+  - properties: event_properties plus what PostHog's importer adds: $amplitude_user_id,
+    $amplitude_device_id, $device_id, $amplitude_event_id, $amplitude_session_id (non-zero),
+    $ip (ip_address), $browser (os_name), $browser_version (os_version), $os (device_type),
+    $device_type (Windows/Linux → Desktop, iOS/Android → Mobile), geo ($geoip_country_name,
+    $geoip_city_name, $geoip_subdivision_1_name from country, city, region) and page details
+    ($current_url, $host, $pathname, $viewport_width/height from the `[Amplitude] Page ...`
+    and `Viewport ...` properties, $referrer, $referring_domain)
+  - person_properties ($set): user_properties but the `initial_*` keys; person_properties_once
+    ($set_once): the `initial_*` keys as `$initial_*`. A value that is Amplitude's placeholder
+    "EMPTY" (it means "no value", as PostHog's importer reads it) is left out of both
+  - groups: `groups` ({"company": ["acme"]}; the first key of each type is the event's),
+    group properties from `group_properties` ({"company": {"acme": {...}}})
   - session_start / session_end are excluded by the `event_exclusions` seed
 #}
 
@@ -16,7 +25,12 @@
 {%- set fields = [
     'event_type', 'uuid', 'device_id', 'ip_address', 'user_id',
     'event_time', 'client_event_time', 'server_received_time',
-    'event_properties', 'user_properties'
+    'event_properties', 'user_properties', 'groups', 'group_properties',
+    'event_id', 'session_id', 'os_name', 'os_version', 'device_type', 'country', 'city', 'region',
+    'event_properties.[Amplitude] Page URL', 'event_properties.[Amplitude] Page Domain',
+    'event_properties.[Amplitude] Page Path', 'event_properties.[Amplitude] Viewport Width',
+    'event_properties.[Amplitude] Viewport Height', 'event_properties.referrer',
+    'event_properties.referring_domain'
 ] %}
 
 with
@@ -58,7 +72,24 @@ parsed as (
         {{ first_timestamp_of('field', [6, 7, 8]) }} as event_at,
         {{ object_or('field[9]') }} as event_properties,
         {{ object_or('field[10]', otherwise='null') }} as person_properties,
-        {{ identity_links([(raw_id('field[3]'), raw_id('field[5]'), 'identify')]) }} as identity_links   -- device_id with user_id
+        {{ identity_links([(raw_id('field[3]'), raw_id('field[5]'), 'identify')]) }} as identity_links,   -- device_id with user_id
+        case when starts_with(field[11], '{') and field[11] <> '{}' then (
+            select {{ group_links(["flatten(list(" ~ group_link_list('g.key', group_keys('g.value'), "json_extract(field[12], " ~ json_pointer(['g.key', 'k']) ~ ")") ~ " order by g.id))"]) }}
+            from json_each(field[11]) as g
+        ) else {{ no_group_links() }} end as group_links,
+        {#- what PostHog's importer adds to properties (names as it writes them) #}
+        {{ raw_id('field[5]') }} as user_id,
+        {{ raw_id('field[3]') }} as raw_device_id,
+        case when try_cast({{ value_text('field[13]') }} as bigint) <> 0 then field[13] end as event_id,
+        case when try_cast({{ value_text('field[14]') }} as bigint) <> 0 then field[14] end as session_id,
+        {{ first_of('field', [15]) }} as os_name,
+        {{ first_of('field', [16]) }} as os_version,
+        {{ first_of('field', [17]) }} as device_type,
+        {{ first_of('field', [18]) }} as country,
+        {{ first_of('field', [19]) }} as city,
+        {{ first_of('field', [20]) }} as region,
+        {% for i in range(21, 28) %}case when json_type(field[{{ i }}]) not in ('NULL') then field[{{ i }}] end as page_{{ i }}{% if not loop.last %},
+        {% endif %}{% endfor %}
 
     from extracted
 
@@ -78,15 +109,45 @@ final as (
         identity_links,
         source_time,
         event_at,
-        {{ json_add_keys('event_properties', {'$device_id': 'device_id', '$ip': 'ip_address'}) }} as source_properties,
+        {{ json_add_keys('event_properties', {
+            '$amplitude_user_id': 'user_id',
+            '$amplitude_device_id': 'raw_device_id',
+            '$device_id': 'device_id',
+            '$amplitude_event_id': 'event_id',
+            '$amplitude_session_id': 'session_id',
+            '$geoip_country_name': 'country',
+            '$geoip_city_name': 'city',
+            '$geoip_subdivision_1_name': 'region',
+            '$browser': 'os_name',
+            '$os': 'device_type',
+            '$browser_version': "case when regexp_full_match(os_version, '-?[0-9]{1,18}') then to_json(cast(os_version as bigint)) else to_json(os_version) end",
+            '$device_type': "case when device_type in ('Windows', 'Linux') then 'Desktop' when device_type in ('iOS', 'Android') then 'Mobile' end",
+            '$ip': 'ip_address',
+            '$current_url': 'page_21',
+            '$host': 'page_22',
+            '$pathname': 'page_23',
+            '$viewport_width': 'page_24',
+            '$viewport_height': 'page_25',
+            '$referrer': 'page_26',
+            '$referring_domain': 'page_27',
+        }) }} as source_properties,
         case
-            when contains(cast(person_properties as varchar), '"EMPTY"') then coalesce((
+            when contains(cast(person_properties as varchar), '"EMPTY"') or contains(cast(person_properties as varchar), '"initial_') then coalesce((
                 select to_json(map_from_entries(list({'k': p.key, 'v': p.value} order by p.id)))
                 from json_each(person_properties) as p
-                where cast(p.value as varchar) <> '"EMPTY"'
+                where cast(p.value as varchar) <> '"EMPTY"' and not starts_with(p.key, 'initial_')
             ), cast('{}' as json))
             else person_properties
         end as person_properties,
+        case
+            when contains(cast(person_properties as varchar), '"initial_') then (
+                select to_json(map_from_entries(list({'k': '$' || p.key, 'v': p.value} order by p.id)))
+                from json_each(person_properties) as p
+                where cast(p.value as varchar) <> '"EMPTY"' and starts_with(p.key, 'initial_')
+            )
+        end as person_properties_once,
+        {{ groups_object('group_links') }} as groups,
+        group_links,
         coalesce(
             amplitude_uuid,
             {{ uuid_v5('backfill_content', "'amplitude:' || " ~ canonical_json('record')) }}

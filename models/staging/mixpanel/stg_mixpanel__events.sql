@@ -2,14 +2,17 @@
   One row per raw Mixpanel record, parsed. Rules follow PostHog's own Mixpanel importer:
   - distinct_id: properties.distinct_id, except that $distinct_id_before_identity (a string)
     takes its place when distinct_id is missing, starts with `$device:` or looks generated
-    (only A-Z, 0-9 and dashes), as PostHog's importer does; else $user_id, else $device_id.
+    (only A-Z, 0-9 and dashes, with at least one letter), as PostHog's importer does; else $user_id, else $device_id.
     Ids are kept as written (not trimmed); a blank one counts as missing. Anonymous when it is
     only a device id ($device_id, the id before identify, or a distinct_id starting with `$device:`)
   - identity_links: $device_id with $user_id, and $distinct_id_before_identity with the user's id
   - time: epoch seconds, or milliseconds above 10^10; read in var('mixpanel_project_timezone')
   - uuid: UUIDv5(namespace 'posthog_mixpanel', $insert_id); without $insert_id, the same
     function over the record's content, so copies collapse and reruns agree.
+  - groups: the properties the `group_type_mappings` seed declares for mixpanel (a key, or a
+    list of keys), each under its group type
 #}
+-- depends_on: {{ ref('group_type_mappings') }}
 
 {#- every field read from the record, with one parse (positions below are 1-based) #}
 {%- set fields = [
@@ -17,6 +20,8 @@
     'properties.$device_id', 'properties.time',
     'properties', 'properties.$distinct_id_before_identity'
 ] %}
+{%- set group_types = backfill.seeded_group_types('mixpanel') %}
+{%- for property, group_type in group_types %}{% do fields.append('properties.' ~ property) %}{% endfor %}
 
 with
 
@@ -53,7 +58,8 @@ parsed as (
         {{ raw_id('field[4]') }} as user_id,
         {{ raw_id('field[5]') }} as device_id,
         case when json_type(field[8]) = 'VARCHAR' then {{ raw_id('field[8]') }} end as before_identity,
-        {{ value_text('field[6]') }} as source_time
+        {{ value_text('field[6]') }} as source_time,
+        {{ group_links([no_group_links()] + group_types_links(group_types, 9)) }} as group_links
 
     from extracted
 
@@ -63,10 +69,11 @@ identified as (
 
     select
         *,
-        -- a distinct_id that is only a device id: `$device:...`, or generated (A-Z, 0-9 and dashes)
-        given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]+') as given_is_device,
+        -- a distinct_id that is only a device id: `$device:...`, or generated (A-Z, 0-9 and
+        -- dashes with at least one letter, so a numeric user id is not taken for a device)
+        given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]*[A-Z][A-Z0-9-]*') as given_is_device,
         before_identity is not null
-            and (given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]+'))
+            and (given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]*[A-Z][A-Z0-9-]*'))
             as takes_before_identity
 
     from parsed
@@ -96,6 +103,9 @@ final as (
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
         source_properties,
         cast(null as json) as person_properties,
+        cast(null as json) as person_properties_once,
+        {{ groups_object('group_links') }} as groups,
+        group_links,
         case
             when insert_id is not null then {{ uuid_v5('posthog_mixpanel', 'insert_id') }}
             else {{ uuid_v5('posthog_mixpanel', "'backfill-content:' || " ~ canonical_json('record')) }}

@@ -8,14 +8,19 @@
   - time: timestamp, else originalTimestamp, else receivedAt (ISO 8601, converted to UTC)
   - uuid: derived from messageId (UUIDv5, namespace 'backfill_segment'), so copies of a
     message collapse; the original messageId, sentAt and projectId are not sent on
+  - groups: a `group` call's groupId (its traits are the group's properties) and any other
+    message's context.groupId, under the group type the `group_type_mappings` seed gives
+    `groupId` for segment (none: groups are not read)
 #}
+-- depends_on: {{ ref('group_type_mappings') }}
 
 {#- every field read from the record, with one parse (positions below are 1-based) #}
 {%- set fields = [
     'type', 'event', 'messageId', 'name', 'userId', 'anonymousId',
     'timestamp', 'originalTimestamp', 'receivedAt',
-    'properties', 'traits', 'context.traits', 'previousId'
+    'properties', 'traits', 'context.traits', 'previousId', 'groupId', 'context.groupId'
 ] %}
+{%- set group_type = (backfill.seeded_group_types('segment') | selectattr(0, 'equalto', 'groupId') | map(attribute=1) | list + [none])[0] %}
 
 with
 
@@ -58,7 +63,15 @@ parsed as (
         case when lower({{ first_of('field', [1]) }}) = 'alias'
             then {{ identity_links([(raw_id('field[13]'), raw_id('field[5]'), 'alias')]) }}   -- previousId becomes userId
             else {{ identity_links([(raw_id('field[6]'), raw_id('field[5]'), 'identify')]) }}  -- anonymousId with userId
-        end as identity_links
+        end as identity_links,
+        {%- if group_type is none %}
+        {{ no_group_links() }} as group_links
+        {%- else %}
+        case when lower({{ first_of('field', [1]) }}) = 'group'
+            then {{ group_links([group_link_list("'" ~ group_type ~ "'", group_keys('field[14]'), object_or('field[11]', otherwise='null'))]) }}
+            else {{ group_links([group_link_list("'" ~ group_type ~ "'", group_keys('field[15]'))]) }}
+        end as group_links
+        {%- endif %}
 
     from extracted
 
@@ -89,6 +102,9 @@ final as (
             else properties
         end as source_properties,
         case when message_type in ('group', 'alias') then null else person_properties end as person_properties,   -- group traits describe the group
+        cast(null as json) as person_properties_once,
+        {{ groups_object('group_links') }} as groups,
+        group_links,
         case
             when message_id is not null then {{ uuid_v5('backfill_segment', 'message_id') }}
             else {{ uuid_v5('backfill_content', "'segment:' || " ~ canonical_json('record')) }}

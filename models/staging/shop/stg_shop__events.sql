@@ -17,7 +17,8 @@
   ④ uuid: your export's own id if it has one (uuid_v5 over it, with a 16-character
      namespace of your own), so copies collapse; otherwise derive it from the content.
   ⑤ source_properties: a JSON object (json_object(...) or a column that holds one).
-  Optional: person_properties (JSON), rejection_reason / exclusion_reason (text).
+  Optional: person_properties (JSON: $set), rejection_reason / exclusion_reason (text), and ⑥
+  person_properties_once (JSON: $set_once), groups and group_links (see macros/groups.sql).
 #}
 
 with
@@ -70,6 +71,9 @@ final as (
             '$current_url', record->>'$.page_url'
         ) as source_properties,
         cast(null as json) as person_properties,
+        cast(null as json) as person_properties_once,                           -- ⑥ optional: $set_once person properties
+        cast(null as json) as groups,                                           -- ⑥ optional: {"group type": "key"} (macros/groups.sql)
+        {{ no_group_links() }} as group_links,                                  -- ⑥ optional: groups and their properties
         cast(null as varchar) as rejection_reason,
         cast(null as varchar) as exclusion_reason,
         record as source_record

@@ -1,0 +1,71 @@
+{#
+  Groups (companies, teams, accounts): which groups a record names, and the group properties
+  it states. Every staging model gives two columns:
+  - `groups`: the event's groups as PostHog's `$groups` wants them, a JSON object
+    {group type: group key}, one key per type (the first the record names); null when none;
+  - `group_links`: every (group type, group key, properties) the record names, in the record's
+    order, properties null when it states none: what the `groups` mart is built from.
+  Group keys are text as the source wrote them (numbers become their text); blank keys are
+  left out. PostHog allows at most 5 group types per project: the `groups` mart's test
+  `at_most_five_group_types` fails the build beyond that.
+#}
+
+{% macro group_link_type() -%}
+    struct(group_type varchar, group_key varchar, properties json)[]
+{%- endmacro %}
+
+{# A record that names no group. #}
+{% macro no_group_links() -%}
+    cast([] as {{ group_link_type() }})
+{%- endmacro %}
+
+{# The links of one group type: `keys` SQL is a list of texts (see group_keys), `properties` SQL
+   may use `k`, the key. #}
+{% macro group_link_list(group_type, keys, properties='null') -%}
+    list_transform({{ keys }}, lambda k: {'group_type': {{ group_type }}, 'group_key': k, 'properties': {{ properties }}})
+{%- endmacro %}
+
+{# `links` (a list of group links, or a list of such lists) without links of a blank type or key. #}
+{% macro group_links(links) -%}
+    list_filter(flatten([{{ links | join(', ') }}]), lambda link: trim(link.group_type) <> '' and trim(link.group_key) <> '')::{{ group_link_type() }}
+{%- endmacro %}
+
+{#
+  The keys a JSON value names: a string or number is one key, an array its elements (Mixpanel
+  group keys and Amplitude `groups` values may be lists); anything else none.
+#}
+{% macro group_keys(value) -%}
+    case json_type({{ value }})
+        when 'ARRAY' then list_filter(json_extract_string({{ value }}, '$[*]'), lambda k: k is not null)
+        when 'VARCHAR' then [json_extract_string({{ value }}, '$')]
+        when 'BIGINT' then [json_extract_string({{ value }}, '$')]
+        when 'UBIGINT' then [json_extract_string({{ value }}, '$')]
+        when 'DOUBLE' then [json_extract_string({{ value }}, '$')]
+        else cast([] as varchar[])
+    end
+{%- endmacro %}
+
+{# `$groups` for an event: the first key of each type among `links`, as a JSON object; null when none. #}
+{% macro groups_object(links) -%}
+    case when len({{ links }}) > 0 then to_json(map_from_entries(list_transform(
+        list_filter({{ links }}, lambda link, i: list_position(list_transform({{ links }}, lambda l: l.group_type), link.group_type) = i),
+        lambda link: {'k': link.group_type, 'v': link.group_key}
+    ))) end
+{%- endmacro %}
+
+{# The (property, group type) rows the `group_type_mappings` seed declares for `source_system`. #}
+{% macro seeded_group_types(source_system) %}
+    {{ return(seed_rows(
+        'group_type_mappings', 'trim(property), trim(group_type)',
+        "source_system = '" ~ source_system ~ "' and nullif(trim(property), '') is not null and nullif(trim(group_type), '') is not null"
+    )) }}
+{% endmacro %}
+
+{# The link lists of seeded group types whose values were extracted at `fields[first]`, `fields[first + 1]`, ... #}
+{% macro group_types_links(group_types, first, fields='field') %}
+    {%- set lists = [] -%}
+    {%- for property, group_type in group_types -%}
+        {%- do lists.append(group_link_list("'" ~ group_type | replace("'", "''") ~ "'", group_keys(fields ~ '[' ~ (first + loop.index0) ~ ']'))) -%}
+    {%- endfor -%}
+    {{ return(lists) }}
+{% endmacro %}
