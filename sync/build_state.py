@@ -1,5 +1,5 @@
 """Is what `sync` reads up to date? Loads landed after the last `dbt build` took them in, and
-the tests the last build failed on the marts that `sync` sends (events, persons).
+the tests the last build failed on the marts that `sync` sends (events, persons, identity_links, groups).
 
 The marts record which loads they were built through (`main.dbt_watermarks`, written by the
 incremental models' post-hook), and every `dbt build` records its invocation id in
@@ -18,7 +18,7 @@ import duckdb
 from sync.warehouse import relation_exists
 
 PROJECT = Path(__file__).resolve().parents[1]
-SENT_MARTS = ("model.backfill.events", "model.backfill.persons")
+SENT_MARTS = ("model.backfill.events", "model.backfill.persons", "model.backfill.identity_links", "model.backfill.groups")
 
 
 @dataclass(frozen=True)

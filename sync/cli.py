@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -17,7 +18,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from sync import build_state
+from sync import build_state, streams
 from sync import load as loading
 from sync import push as pushing
 from sync import status as statusing
@@ -229,12 +230,17 @@ def push_command(
     rescan: Annotated[
         bool, typer.Option("--rescan", help="Look at every load of the mart row by row, settled ones too (not needed: pending is exact without it).")
     ] = False,
-    persons: Annotated[
-        bool, typer.Option("--persons", help="Send the `persons` mart as identify calls instead of events (own watermark and ledger).")
-    ] = False,
-    identities: Annotated[
-        bool, typer.Option("--identities", help="Send the `identity_links` mart: one link per anonymous/known id pair (PostHog $identify with $anon_distinct_id; Segment identify or alias), own watermark and ledger.")
-    ] = False,
+    only: Annotated[
+        Optional[str],
+        typer.Option(
+            "--only",
+            help="Send only these streams, comma-separated: " + ", ".join(streams.BY_NAME)
+            + " (default: all four, in that order: persons, identity links, groups, then events). Each has its own ledger.",
+            show_default=False,
+        ),
+    ] = None,
+    persons: Annotated[bool, typer.Option("--persons", help="Same as --only persons.")] = False,
+    identities: Annotated[bool, typer.Option("--identities", help="Same as --only identities.")] = False,
     set_once: Annotated[
         Optional[bool], typer.Option("--set-once/--set", help=f"{_each('set_once', values=False)} persons: {PostHog.set_once}.", show_default=False)
     ] = None,
@@ -246,21 +252,27 @@ def push_command(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
     force: Annotated[
-        bool, typer.Option("--force", help="Push even though the last dbt build failed tests on the events or persons mart.")
+        bool, typer.Option("--force", help="Push even though the last dbt build failed tests on a mart that is sent.")
     ] = False,
     allow_recent: Annotated[
         bool, typer.Option("--allow-recent", help=f"Send recent (and future-dated) events too; held back by default for {_each('holds_recent', values=False)} (newer than {PostHog.holds_recent.total_seconds() / 3600:g} h).")
     ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Send events the destination has not received yet, oldest first, in batches.
+    """Send what the destination has not received yet, oldest first, in batches: persons, identity
+    links, groups, then events (--only chooses), each a ledger stream of its own.
 
     Each accepted batch is written to the ledger (sync.batches, sync.deliveries) in one
-    transaction, so a rerun or a resume after a crash sends only what is missing: every event
-    of the mart that the destination has neither accepted nor refused, whatever changed in
-    the mart since. Exits 0 only if every pending event was accepted.
+    transaction, so a rerun or a resume after a crash sends only what is missing: every row of
+    the marts that the destination has neither accepted nor refused, whatever changed in them
+    since. Exits 0 only if every pending row was accepted.
     """
     with _one_line_errors():
+        if persons or identities:
+            if only is not None or (persons and identities):
+                raise UsageError("--persons and --identities are short for --only persons / --only identities: give one of them")
+            only = "persons" if persons else "identities"
+        chosen = streams.chosen(only)
         target = build(destination.value, Settings(host, api_key, write_key, region and region.value, integrations))
         options = PushOptions(
             batch_size=batch_size,
@@ -271,73 +283,84 @@ def push_command(
             max_requests_per_minute=max_requests_per_minute,
             split_by_day=target.default_split_by_day if split_by_day is None else split_by_day,
             retry_failed=retry_failed,
-            persons=persons,
-            identities=identities,
-            set_once=_set_once(set_once, target, persons),
+            set_once=_set_once(set_once, target, streams.PERSONS in chosen),
             rescan=rescan,
             allow_recent=allow_recent,
         )
-        if persons and identities:
-            raise UsageError("--persons and --identities each push a stream of their own: give one")
-        stream = "persons" if persons else "identities" if identities else ""
         path = warehouse_path(warehouse and str(warehouse))
         require_warehouse(path)
         if dry_run:
-            folder = Path("dry-run") / (destination.value + (f"-{stream}" if stream else ""))
-            _refuse_unbuilt(_dry_run(target, options, dry_run_dir or folder, warehouse, force))
+            _dry_run(target, options, chosen, dry_run_dir, warehouse, force)
             return
-        noun = {"persons": "persons", "identities": "links"}.get(stream, "events")
-        bar = Progress(
-            TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(noun),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, disable=not progress, transient=False,
-        )
-        shared = PushProgress(path, destination.value + (f":{stream}" if stream else ""), noun)
-        tasks: list = []
-
-        def started(total: int) -> None:
-            """The bar appears once there is something to send."""
-            _announce_pace(options, target)
-            tasks.append(bar.add_task(destination.value, total=total))
-            shared.start(total)
-
-        def advanced(n: int) -> None:
-            bar.advance(tasks[0], n)
-            shared.advance(n)
-
-        try:
-            with open_warehouse(path) as con, bar:
-                unbuilt = _check_build(con, force)
-                summary = pushing.push(
-                    con, target, options, on_start=started, on_progress=advanced,
-                    on_retry=lambda line: err.print(line, highlight=False),
-                )
-        finally:
-            shared.close()
-        mart = {"persons": "persons mart", "identities": "identity_links mart"}.get(stream, "mart")
-        singular = {"persons": "person", "identities": "link"}.get(stream, "event")
-        if summary.held:
-            out.print(f"{summary.destination}: {_held_line(summary.held, target)}", highlight=False)
-        if summary.pending == 0:
-            if retry_failed:
-                what = f"no refused {noun} to retry"
-            elif summary.held:
-                what = "nothing else pending"
-            else:
-                what = f"nothing pending, every {singular} in the {mart} was already delivered"
-            out.print(f"{summary.destination}: {what}", highlight=False)
-            _refuse_unbuilt(unbuilt)
-            return
-        out.print(
-            f"{summary.destination}: {summary.delivered} {noun} delivered in {summary.batches} requests, "
-            f"{summary.failed} failed, {summary.pending - summary.delivered - summary.failed} left pending",
-            highlight=False,
-        )
-        if summary.failed:
+        refused: list[str] = []
+        with open_warehouse(path) as con:
+            unbuilt = _check_build(con, force)
+            announced = False
+            for stream in chosen:
+                if not pushing.has_mart(con, stream) and only is None:
+                    # a warehouse built before this stream's mart existed: the others still go
+                    err.print(f"{stream.ledger_name(target.name)}: no `{stream.mart}` mart yet (run dbt build): skipped", highlight=False)
+                    continue
+                summary, announced = _push_stream(con, path, target, replace(options, stream=stream.name), stream, progress, announced)
+                if summary.failed:
+                    refused.append(f"{summary.failed} {stream.noun} ({summary.destination})")
+        if refused:
             raise SyncError(
-                f"{summary.failed} {noun} were refused by {destination.value}; see "
-                f"`select * from sync.failed_events where run_id = '{summary.run_id}'`"
+                f"{' and '.join(refused)} were refused by {destination.value}; see "
+                "`select * from sync.failed_events` (the newest run_id of each stream in sync.runs)"
             )
         _refuse_unbuilt(unbuilt)
+
+
+def _push_stream(con: duckdb.DuckDBPyConnection, path: Path, target, options: PushOptions, stream: streams.Stream,
+                 progress: bool, announced: bool):
+    """One stream's push, with its bar and its lines; returns its summary and whether the pace was announced."""
+    bar = Progress(
+        TextColumn("pushing to {task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(stream.noun),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, disable=not progress, transient=False,
+    )
+    name = stream.ledger_name(target.name)
+    shared = PushProgress(path, name, stream.noun)
+    tasks: list = []
+
+    def started(total: int) -> None:
+        """The bar appears once there is something to send."""
+        nonlocal announced
+        if not announced:
+            _announce_pace(options, target)
+            announced = True
+        tasks.append(bar.add_task(name, total=total))
+        shared.start(total)
+
+    def advanced(n: int) -> None:
+        bar.advance(tasks[0], n)
+        shared.advance(n)
+
+    try:
+        with bar:
+            summary = pushing.push(
+                con, target, options, on_start=started, on_progress=advanced,
+                on_retry=lambda line: err.print(line, highlight=False),
+            )
+    finally:
+        shared.close()
+    if summary.held:
+        out.print(f"{summary.destination}: {_held_line(summary.held, target)}", highlight=False)
+    if summary.pending == 0:
+        if options.retry_failed:
+            what = f"no refused {stream.noun} to retry"
+        elif summary.held:
+            what = "nothing else pending"
+        else:
+            what = f"nothing pending, every {stream.singular} in the {stream.mart} mart was already delivered"
+        out.print(f"{summary.destination}: {what}", highlight=False)
+        return summary, announced
+    out.print(
+        f"{summary.destination}: {summary.delivered} {stream.noun} delivered in {summary.batches} requests, "
+        f"{summary.failed} failed, {summary.pending - summary.delivered - summary.failed} left pending",
+        highlight=False,
+    )
+    return summary, announced
 
 
 def _set_once(given: bool | None, target, persons: bool) -> bool:
@@ -345,7 +368,7 @@ def _set_once(given: bool | None, target, persons: bool) -> bool:
     if given is not None and (target.set_once is None or not persons):
         takers = " or ".join(f"-d {d.name}" for d in DESTINATIONS.values() if d.set_once)
         why = "" if target.set_once else f" ({target.label} has no such choice for persons)"
-        raise UsageError(f"--set-once and --set are for `{takers} --persons`{why}")
+        raise UsageError(f"--set-once and --set are for `{takers}` pushing persons{why}")
     return True if given is None else given
 
 
@@ -401,28 +424,39 @@ def _refuse_unbuilt(unbuilt: list[build_state.UnbuiltLoad]) -> None:
         )
 
 
-def _dry_run(target, options: PushOptions, folder: Path, warehouse: Path | None, force: bool) -> list[build_state.UnbuiltLoad]:
+def _dry_run(target, options: PushOptions, chosen: tuple[streams.Stream, ...], folder: Path | None,
+             warehouse: Path | None, force: bool) -> None:
     from sync.dryrun import dry_run
 
+    problems = 0
     with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
         unbuilt = _check_build(con, force)
-        report = dry_run(con, target, options, folder)
-    noun = "persons" if options.persons else "links" if options.identities else "events"
-    out.print(
-        f"{report.stream} (dry run, nothing sent): {report.pending} {noun} pending would go in {report.requests} requests "
-        f"({report.body_bytes:,} bytes of JSON before compression)",
-        highlight=False,
-    )
-    if report.held:
-        out.print(f"  {_held_line(report.held, target)}", highlight=False)
-    if report.written:
-        out.print(f"  first {len(report.written)} request bodies written to {report.written[0].parent}/", highlight=False)
-    for problem in report.problems.values():
-        out.print(f"  problem: {problem.count} {noun} {problem.kind} (e.g. {', '.join(problem.examples)})", highlight=False)
-    if report.problems:
-        raise SyncError(f"dry run found {sum(p.count for p in report.problems.values())} problems; nothing was sent")
-    out.print("  no problems found", highlight=False)
-    return unbuilt
+        for stream in chosen:
+            if not pushing.has_mart(con, stream) and len(chosen) > 1:
+                err.print(f"{stream.ledger_name(target.name)}: no `{stream.mart}` mart yet (run dbt build): skipped", highlight=False)
+                continue
+            where = folder or Path("dry-run") / (target.name + (f"-{stream.name}" if stream.suffix else ""))
+            if folder is not None and len(chosen) > 1:
+                where = folder / stream.name
+            report = dry_run(con, target, replace(options, stream=stream.name), where)
+            noun = stream.noun
+            out.print(
+                f"{report.stream} (dry run, nothing sent): {report.pending} {noun} pending would go in {report.requests} requests "
+                f"({report.body_bytes:,} bytes of JSON before compression)",
+                highlight=False,
+            )
+            if report.held:
+                out.print(f"  {_held_line(report.held, target)}", highlight=False)
+            if report.written:
+                out.print(f"  first {len(report.written)} request bodies written to {report.written[0].parent}/", highlight=False)
+            for problem in report.problems.values():
+                out.print(f"  problem: {problem.count} {noun} {problem.kind} (e.g. {', '.join(problem.examples)})", highlight=False)
+            problems += sum(p.count for p in report.problems.values())
+            if not report.problems:
+                out.print("  no problems found", highlight=False)
+    if problems:
+        raise SyncError(f"dry run found {problems} problems; nothing was sent")
+    _refuse_unbuilt(unbuilt)
 
 
 @app.command("sql")

@@ -51,6 +51,5 @@ class PushOptions:
     retry_failed: bool = False
     allow_recent: bool = False         # send events newer than the destination's historical minimum age
     rescan: bool = False               # look in every load, settled ones too (a check; pending is exact without it)
-    persons: bool = False              # push the persons mart (identify) instead of events
-    identities: bool = False           # push the identity_links mart (one link per id pair) instead of events
+    stream: str = "events"             # which mart (sync.streams): events, persons, identities, groups
     set_once: bool = True              # PostHog persons: $set_once (default) or $set

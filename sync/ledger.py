@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from sync import streams
 from sync.warehouse import ledger_views, relation_exists, utcnow
 
 
@@ -46,10 +47,10 @@ class Selection:
     destination has neither accepted nor refused, or (retry_failed) the ones it refused
     before and has not accepted since."""
 
-    destination: str           # the ledger's name for the stream: "posthog", or "posthog:persons"
+    destination: str           # the ledger's name for the stream: "posthog", "posthog:persons", ... (sync.streams)
     loads: tuple[LoadState, ...]  # the loads to look in (every load of the mart for retry_failed)
     retry_failed: bool = False
-    table: str = "main.events"  # the mart the stream reads: main.events, or main.persons
+    table: str = "main.events"  # the mart the stream reads: main.events, main.persons, ...
     excludes: bool = True       # False once a run found none of its loads' events delivered or refused
     held_from: datetime | None = None  # events at or after this time are held back, not sent
     held_loads: frozenset[int] = frozenset()  # loads with events held back: not settled
@@ -277,21 +278,9 @@ def pending_windows(
     return windows
 
 
-PERSONS_SUFFIX = ":persons"
-# Persons with nothing known about them are not worth an identify call.
-PERSONS_TABLE = "(select * from main.persons where cast(properties as varchar) <> '{}')"
-
-
-IDENTITIES_SUFFIX = ":identities"
-IDENTITIES_TABLE = "main.identity_links"
-
-
 def stream_table(destination: str) -> str:
-    """The mart a ledger stream reads: "posthog:persons" reads main.persons, "posthog:identities"
-    main.identity_links, others main.events."""
-    if destination.endswith(PERSONS_SUFFIX):
-        return PERSONS_TABLE
-    return IDENTITIES_TABLE if destination.endswith(IDENTITIES_SUFFIX) else "main.events"
+    """The mart a ledger stream reads ("posthog:persons" reads the persons mart; see sync.streams)."""
+    return streams.of(destination).table
 
 
 def count_pending(con: duckdb.DuckDBPyConnection, selection: Selection) -> int:

@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-from sync import build_state, ledger
+from sync import build_state, ledger, streams
 from sync.destinations import DESTINATIONS, for_stream
 from sync.warehouse import relation_exists, utcnow
 
@@ -16,17 +16,25 @@ RUNS_SHOWN = 5
 def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     has_sync = relation_exists(con, "sync", "runs")
     has_events = relation_exists(con, "main", "events")
-    known = list(DESTINATIONS)
-    if has_sync:
-        for name in ledger.pushed_streams(con):
-            if name not in known:
-                known.append(name)
+    pushed = ledger.pushed_streams(con) if has_sync else []
     report: dict[str, Any] = {
         "events_in_mart": con.execute("select count(*) from main.events").fetchone()[0] if has_events else None,
         "destinations": [],
     }
-    for name in known:
-        report["destinations"].append(_destination(con, name, has_sync, has_events))
+    # every destination's events; its other streams (sync.streams) once their mart has rows to
+    # send or they were pushed before
+    for destination in DESTINATIONS:
+        for stream in streams.ORDER:
+            name = stream.ledger_name(destination)
+            if stream is streams.EVENTS or name in pushed:
+                report["destinations"].append(_destination(con, name, has_sync, has_events))
+            elif has_events and relation_exists(con, "main", stream.mart):
+                entry = _destination(con, name, has_sync, has_events)
+                if entry["pending"]:
+                    report["destinations"].append(entry)
+    for name in pushed:
+        if name not in [entry["destination"] for entry in report["destinations"]]:
+            report["destinations"].append(_destination(con, name, has_sync, has_events))
     report["extracts"] = [
         entry | {"last_extracted_at": _iso(entry["last_extracted_at"])} for entry in ledger.extract_summary(con)
     ]
@@ -47,15 +55,18 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         "runs": [],
         "last_run": None,
     }
+    table = ledger.stream_table(name)
+    if has_events and not relation_exists(con, "main", streams.of(name).mart):
+        return entry   # a mart this warehouse has not built yet
     if not has_sync:
         if has_events:
-            entry["pending"] = con.execute("select count(*) from main.events").fetchone()[0]
+            entry["pending"] = con.execute(f"select count(*) from {table} as e").fetchone()[0]
         return entry
     loads = settled = 0
     if has_events:
         holds = _holds_recent(name)   # what a plain `sync push` holds back, as it would
         selection = ledger.selection_for(
-            con, name, ledger.stream_table(name), held_from=utcnow() - holds if holds is not None else None
+            con, name, table, held_from=utcnow() - holds if holds is not None else None
         )
         entry["held"] = selection.held
         entry["pending"] = ledger.count_pending(con, selection)
@@ -81,7 +92,7 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
 def _holds_recent(stream: str):
     """How recent an event of this ledger stream must not be to go by default (events only)."""
     destination = for_stream(stream)
-    return destination.holds_recent if destination is not None and stream == destination.name else None
+    return destination.holds_recent if destination is not None and streams.of(stream).held else None
 
 
 def _iso(value) -> str | None:

@@ -53,6 +53,8 @@ class Destination(Protocol):
 
     def identities_payload_sql(self) -> str: ...  # the same over the `identity_links` mart
 
+    def groups_payload_sql(self) -> str: ...  # the same over the `groups` mart
+
     def body(self, events: bytes) -> bytes: ...  # events: UTF-8 JSON objects joined by commas
 
     def preview_body(self, events: bytes) -> bytes: ...  # the body for --dry-run files, secrets masked

@@ -61,8 +61,16 @@ class PostHog:
             "`sync` schema (see sync_reconciliation).",
         ),
         "persons": (
-            "PostHog persons (sync push --destination posthog --persons)", "medium",
-            "`$identify` events with `$set_once` (or `$set`) built from the `persons` mart.",
+            "PostHog persons (sync push --destination posthog --only persons)", "medium",
+            "`$identify` events with `$set_once` (or `$set`) built from the `persons` mart, sent before the events.",
+        ),
+        "identity_links": (
+            "PostHog identity links (sync push --destination posthog --only identities)", "medium",
+            "One `$identify` with `$anon_distinct_id` per anonymous/known id pair, at the time it was first seen.",
+        ),
+        "groups": (
+            "PostHog groups (sync push --destination posthog --only groups)", "medium",
+            "One `$groupidentify` per group with its properties in `$group_set`, again when a newer load changes them.",
         ),
     }
 
@@ -90,13 +98,20 @@ class PostHog:
 
     @staticmethod
     def persons_payload_sql(set_once: bool = True) -> str:
-        """One `$identify` event per row of the persons mart. `$set_once` by default: PostHog
-        applies `$set` in ingestion order, so a historical value could overwrite today's."""
-        key = "$set_once" if set_once else "$set"
+        """One `$identify` event per row of the persons mart. Its properties go in `$set_once` by
+        default (PostHog applies `$set` in ingestion order, so a historical value could overwrite
+        today's), in `$set` with set_once=False; its set-once properties (`$initial_*`) always go
+        in `$set_once`."""
+        once = "cast(e.properties_once as varchar)"
+        if set_once:
+            person = f"""'"$set_once":' || case when {once} = '{{}}' then cast(e.properties as varchar)""" \
+                     f""" else cast(json_merge_patch(e.properties, e.properties_once) as varchar) end"""
+        else:
+            person = f"""'"$set":' || cast(e.properties as varchar) || case when {once} = '{{}}' then '' else ',"$set_once":' || {once} end"""
         return (
             """'{"uuid":' || to_json(e.uuid) || ',"event":"$identify","distinct_id":' || to_json(e.distinct_id)"""
             """ || ',"timestamp":' || to_json(e.timestamp)"""
-            f""" || ',"properties":{{"{key}":' || cast(e.properties as varchar) || '}}}}'"""
+            f""" || ',"properties":{{' || {person} || '}}}}'"""
         )
 
     @staticmethod
@@ -107,8 +122,19 @@ class PostHog:
         return (
             """'{"uuid":' || to_json(e.uuid) || ',"event":"$identify","distinct_id":' || to_json(e.known_id)"""
             """ || ',"timestamp":' || to_json(e.timestamp)"""
-            """ || ',"properties":{"$anon_distinct_id":' || to_json(e.anonymous_id)"""
-            """ || ',"source_system":' || to_json(e.source_system) || '}}'"""
+            """ || ',"properties":' || cast(e.properties as varchar) || '}'"""
+        )
+
+    @staticmethod
+    def groups_payload_sql() -> str:
+        """One `$groupidentify` per row of the groups mart, as PostHog's importer sends it: sent as
+        the person the group was last seen with, `$group_type`, `$group_key`, `$group_set`."""
+        return (
+            """'{"uuid":' || to_json(e.uuid) || ',"event":"$groupidentify","distinct_id":' || to_json(e.distinct_id)"""
+            """ || ',"timestamp":' || to_json(e.timestamp)"""
+            """ || ',"properties":{"$group_type":' || to_json(e.group_type) || ',"$group_key":' || to_json(e.group_key)"""
+            """ || ',"$group_set":' || cast(e.properties as varchar)"""
+            """ || ',"historical_migration":true,"analytics_source":' || to_json(e.source_systems[1]) || '}}'"""
         )
 
     def __repr__(self) -> str:

@@ -59,8 +59,16 @@ class Segment:
             "page messages (messageId = the event's uuid), within Segment's size limits.",
         ),
         "persons": (
-            "Segment identify (sync push --destination segment --persons)", "medium",
+            "Segment identify (sync push --destination segment --only persons)", "medium",
             "identify messages with traits from the `persons` mart.",
+        ),
+        "identity_links": (
+            "Segment identity links (sync push --destination segment --only identities)", "medium",
+            "identify messages carrying both userId and anonymousId (alias messages for Segment aliases).",
+        ),
+        "groups": (
+            "Segment groups (sync push --destination segment --only groups)", "medium",
+            "group messages with groupId and traits from the `groups` mart.",
         ),
     }
 
@@ -101,6 +109,18 @@ class Segment:
         """One `identify` message per row of the persons mart, traits = its properties."""
         return (
             """'{"type":"identify"'"""
+            """ || case when e.distinct_id_is_anonymous then ',"anonymousId":' else ',"userId":' end || to_json(e.distinct_id)"""
+            """ || ',"traits":' || case when cast(e.properties_once as varchar) = '{}' then cast(e.properties as varchar)"""
+            """ else cast(json_merge_patch(e.properties_once, e.properties) as varchar) end"""
+            """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""
+        )
+
+    @staticmethod
+    def groups_payload_sql() -> str:
+        """One `group` message per row of the groups mart: groupId, traits, and the user it was
+        last seen with (Segment's groups have no type: every type's groups go as group calls)."""
+        return (
+            """'{"type":"group","groupId":' || to_json(e.group_key)"""
             """ || case when e.distinct_id_is_anonymous then ',"anonymousId":' else ',"userId":' end || to_json(e.distinct_id)"""
             """ || ',"traits":' || cast(e.properties as varchar)"""
             """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""

@@ -7,7 +7,16 @@ Split by job: `reader` (what is pending, read window by window and cut into batc
 transport that writes files and a recorder that records nothing.
 """
 
+import duckdb
+
 from sync.push.recorder import RunSummary
 from sync.push.run import push
+from sync.streams import Stream
+from sync.warehouse import relation_exists
 
-__all__ = ["RunSummary", "push"]
+__all__ = ["RunSummary", "has_mart", "push"]
+
+
+def has_mart(con: duckdb.DuckDBPyConnection, stream: Stream) -> bool:
+    """Whether dbt has built the stream's mart (a warehouse built by an older version may lack one)."""
+    return relation_exists(con, "main", stream.mart)

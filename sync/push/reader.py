@@ -13,7 +13,7 @@ from datetime import datetime
 
 import duckdb
 
-from sync import ledger
+from sync import ledger, streams
 from sync.batching import Batch, Row, cut
 from sync.config import PushOptions
 from sync.destinations import Destination
@@ -27,29 +27,22 @@ MEMORY_LIMIT = "128MB"       # DuckDB buffer pool while pushing; sorts and joins
 
 @dataclass(frozen=True)
 class Stream:
-    """What a push reads: the events mart, or (--persons) the persons mart, with the
-    ledger name its watermark and deliveries are kept under."""
+    """What a push reads: one of sync.streams' marts, with the ledger name its deliveries and
+    settled loads are kept under and the JSON one row becomes for this destination."""
 
-    name: str            # "posthog", "posthog:persons" or "posthog:identities"
+    name: str            # "posthog", "posthog:persons", "posthog:identities", "posthog:groups"
     table: str           # a relation or subquery over the mart
     payload_sql: str     # one row's JSON, for this destination
-    noun: str            # "events", "persons" or "links"
+    noun: str            # "events", "persons", "links" or "groups"
+    held: bool           # the destination's minimum age applies
 
 
 def stream_for(con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions) -> Stream:
-    if options.identities:
-        require_mart(con, "identity_links")
-        return Stream(
-            destination.name + ledger.IDENTITIES_SUFFIX, ledger.IDENTITIES_TABLE, destination.identities_payload_sql(), "links",
-        )
-    if options.persons:
-        require_mart(con, "persons")
-        return Stream(
-            destination.name + ledger.PERSONS_SUFFIX, ledger.PERSONS_TABLE,
-            destination.persons_payload_sql(set_once=options.set_once), "persons",
-        )
-    require_mart(con, "events")
-    return Stream(destination.name, "main.events", destination.payload_sql, "events")
+    kind = streams.BY_NAME[options.stream]
+    require_mart(con, kind.mart)
+    return Stream(
+        kind.ledger_name(destination.name), kind.table, kind.payload_sql(destination, options.set_once), kind.noun, kind.held,
+    )
 
 
 def plan(
@@ -60,7 +53,7 @@ def plan(
     stream = stream_for(con, destination, options)
     con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # before the first query over the mart
     mark = ledger.watermark(con, stream.name)
-    holds = destination.holds_recent is not None and not options.allow_recent and not options.persons and not options.identities
+    holds = destination.holds_recent is not None and not options.allow_recent and stream.held
     selection = ledger.selection_for(
         con, stream.name, stream.table, retry_failed=options.retry_failed, every_load=options.rescan,
         held_from=utcnow() - destination.holds_recent if holds else None,
