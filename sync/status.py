@@ -24,7 +24,7 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     # every destination's events; its other streams (sync.streams) once their mart has rows to
     # send or they were pushed before
     for destination in DESTINATIONS:
-        for stream in streams.ORDER:
+        for stream in (streams.EVENTS, *[s for s in streams.ORDER if s is not streams.EVENTS]):
             name = stream.ledger_name(destination)
             if stream is streams.EVENTS or name in pushed:
                 report["destinations"].append(_destination(con, name, has_sync, has_events))
