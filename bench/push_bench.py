@@ -127,7 +127,7 @@ def measure(command: list[str], endpoint: Endpoint) -> dict:
 
 def run_sync(warehouse: Path, endpoint: Endpoint, extra: list[str]) -> dict:
     copy = fresh_copy(warehouse)
-    command = [str(Path(sys.executable).with_name("sync")), "push", "-d", "posthog", "--host", endpoint.url,
+    command = [str(Path(sys.executable).with_name("sync")), "push", "-d", "posthog", "--only", "events", "--host", endpoint.url,
                "--no-progress", "--max-events-per-second", "0", "--warehouse", str(copy), *extra]
     return measure(command, endpoint)
 

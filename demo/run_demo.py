@@ -70,7 +70,7 @@ def main() -> None:
         run("dbt", "build", "--quiet", env=env)
         print("dbt build: all models built and all tests passed")
 
-        step("4. Push to PostHog (historical_migration), then push again: nothing is resent")
+        step("4. Push to PostHog (persons, identity links, groups, then events), then push again: nothing is resent")
         run("sync", "push", "--destination", "posthog", env=env)
         run("sync", "push", "--destination", "posthog", env=env)
 
@@ -82,7 +82,12 @@ def main() -> None:
         server.wait(timeout=10)
 
     step("6. What the endpoint received")
-    events = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
+    received_all = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
+    # the people streams (persons and id links as $identify, groups as $groupidentify) come first
+    people = collections.Counter(e["event"] for e in received_all if e["event"] in ("$identify", "$groupidentify"))
+    events = [e for e in received_all if e["event"] not in ("$identify", "$groupidentify")]
+    if people:
+        print("people and groups received first: " + ", ".join(f"{name} {count:,}" for name, count in people.items()))
     uuids = [e["uuid"] for e in events]
     print(f"{len(events):,} events received, {len(set(uuids)):,} distinct uuids, expected {manifest.events:,}")
     names = collections.Counter(e["event"] for e in events)

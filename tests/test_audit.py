@@ -14,7 +14,7 @@ def test_reconciliation_answers_did_every_event_reach_posthog(small_warehouse, c
     (refused,) = con.execute("select uuid from main.events order by event_at limit 1").fetchone()
     con.close()
     capture.state.refuse_uuids.add(refused)
-    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 1
+    assert cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture)).exit_code == 1
 
     # "did every Mixpanel event reach PostHog, and if not, which and why?" in one query
     days = query(small_warehouse, """
@@ -39,7 +39,7 @@ def test_reconciliation_answers_did_every_event_reach_posthog(small_warehouse, c
 
 def test_dry_run_reads_what_a_push_would_send_and_changes_nothing(small_warehouse, capture, cli, tmp_path):
     folder = tmp_path / "dry"
-    result = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(folder), "--batch-size", "4",
+    result = cli("push", "-d", "posthog", "--only", "events", "--dry-run", "--dry-run-dir", str(folder), "--batch-size", "4",
                  "--no-progress", env=push_env(capture))
     assert result.exit_code == 0, result.output
     assert "6 events pending would go in 2 requests" in result.output and "no problems found" in result.output
@@ -56,11 +56,11 @@ def test_dry_run_reads_what_a_push_would_send_and_changes_nothing(small_warehous
     con.execute("update main.events set event_at = now()::timestamp where event = 'Signed Up'")
     con.execute("update main.events set properties = json_object('blob', repeat('x', 1000000)) where event = 'Purchase'")
     con.close()
-    result = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(folder), "--no-progress", env=push_env(capture))
+    result = cli("push", "-d", "posthog", "--only", "events", "--dry-run", "--dry-run-dir", str(folder), "--no-progress", env=push_env(capture))
     assert result.exit_code == 1
     assert "1 event newer than 48 hours or dated in the future held back" in result.output   # held, not sent
     assert "1 events event_too_large" in result.output
-    allowed = cli("push", "-d", "posthog", "--dry-run", "--allow-recent", "--dry-run-dir", str(folder), "--no-progress",
+    allowed = cli("push", "-d", "posthog", "--only", "events", "--dry-run", "--allow-recent", "--dry-run-dir", str(folder), "--no-progress",
                   env=push_env(capture))
     assert "1 events newer_than_48_hours" in allowed.output   # sent if allowed: the dry run says so
     assert capture.state.requests == []
@@ -75,6 +75,8 @@ def test_syncs_are_dbt_exposures_so_docs_show_the_lineage(warehouse, dbt, dbt_di
     assert exposures == {
         "posthog_events": ["model.backfill.events"], "segment_events": ["model.backfill.events"],
         "posthog_persons": ["model.backfill.persons"], "segment_persons": ["model.backfill.persons"],
+        "posthog_identity_links": ["model.backfill.identity_links"], "segment_identity_links": ["model.backfill.identity_links"],
+        "posthog_groups": ["model.backfill.groups"], "segment_groups": ["model.backfill.groups"],
     }
     ledger = {s["name"] for s in manifest["sources"].values() if s["source_name"] == "ledger"}
     assert ledger == {"runs", "batches", "deliveries", "failed_events", "undelivered_failures", "watermarks"}

@@ -32,7 +32,7 @@ def test_status_before_anything_and_after_a_push(small_warehouse, capture, cli):
         "destination": "posthog", "pending": 6, "held": 0, "delivered": 0, "failed": 0, "failed_reasons": [], "watermark": None,
         "runs": [], "last_run": None,
     }
-    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
+    assert cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture)).exit_code == 0
     after = json.loads(cli("status", "--json").output)["destinations"][0]
     assert (after["pending"], after["delivered"], after["failed"]) == (0, 6, 0)
     assert (after["watermark"]["settled_loads"], after["watermark"]["loads"]) == (1, 1)
@@ -51,12 +51,12 @@ def test_status_without_a_warehouse_is_one_line(warehouse, cli):
 def test_set_with_segment_is_refused_in_one_line(small_warehouse, cli):
     result = cli("push", "-d", "segment", "--persons", "--set", "--write-key", "k", "--host", "http://127.0.0.1:9")
     assert result.exit_code == 2, result.output
-    assert "--set-once and --set are for `-d posthog --persons`" in result.output
+    assert "--set-once and --set are for `-d posthog` pushing persons" in result.output
 
 
 def test_the_persons_dry_run_keeps_its_bodies_apart_from_the_events(small_warehouse, capture, cli, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    assert cli("push", "-d", "posthog", "--dry-run", "--no-progress", env=push_env(capture)).exit_code == 0
+    assert cli("push", "-d", "posthog", "--only", "events", "--dry-run", "--no-progress", env=push_env(capture)).exit_code == 0
     assert cli("push", "-d", "posthog", "--persons", "--dry-run", "--no-progress", env=push_env(capture)).exit_code == 0
     events = json.loads((tmp_path / "dry-run" / "posthog" / "request-00001.json").read_text())
     assert len(events["batch"]) == 6 and all(e["event"] != "$identify" for e in events["batch"])
@@ -69,7 +69,7 @@ def test_status_during_a_push_shows_its_progress(small_warehouse, capture, cli):
 
     capture.state.latency_seconds = 0.5
     env = {**os.environ, **push_env(capture), "WAREHOUSE_PATH": str(small_warehouse)}
-    pushing = subprocess.Popen([sys.executable, "-m", "sync", "push", "-d", "posthog", "--batch-size", "1",
+    pushing = subprocess.Popen([sys.executable, "-m", "sync", "push", "-d", "posthog", "--only", "events", "--batch-size", "1",
                                 "--concurrency", "1", "--no-progress"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     progress = small_warehouse.with_name(small_warehouse.name + ".push.json")

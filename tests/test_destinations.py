@@ -21,7 +21,7 @@ def test_every_destination_has_its_exposures_and_no_other_exists():
     """models/exposures.yml is dbt's view of the registry: one exposure per destination and mart,
     written from the destinations themselves."""
     names = set(re.findall(r"^  - name: (\w+)$", EXPOSURES.read_text(), flags=re.M))
-    assert names == {f"{name}_{mart}" for name in DESTINATIONS for mart in ("events", "persons")}
+    assert names == {f"{name}_{mart}" for name in DESTINATIONS for mart in ("events", "persons", "identity_links", "groups")}
     assert EXPOSURES.read_text() == exposures_yaml(), "run: python -m sync.destinations > models/exposures.yml"
 
 

@@ -27,7 +27,7 @@ def test_an_exclusion_removed_and_a_full_refresh_make_its_events_pending(tmp_pat
     subprocess.run([sys.executable, "-m", "sync", "load", "mixpanel", str(FIXTURES / "mixpanel_small.jsonl")],
                    env={**os.environ, "WAREHOUSE_PATH": str(warehouse)}, check=True, capture_output=True)
     dbt_in(project, warehouse, "build")
-    first = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    first = cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture))
     assert first.exit_code == 0, first.output
     sent_first = {event["uuid"] for event in capture.state.events}
     assert status_of(cli)["pending"] == 0
@@ -42,15 +42,15 @@ def test_an_exclusion_removed_and_a_full_refresh_make_its_events_pending(tmp_pat
     assert f"posthog: {len(purchases)} pending" in cli("status").output
     reconciled = query(warehouse, "select sum(pending) from sync_reconciliation where destination = 'posthog'")
     assert reconciled == [(len(purchases),)]
-    dry = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(tmp_path / "dry"), "--no-progress",
+    dry = cli("push", "-d", "posthog", "--only", "events", "--dry-run", "--dry-run-dir", str(tmp_path / "dry"), "--no-progress",
               env=push_env(capture))
     assert f"{len(purchases)} events pending" in dry.output, dry.output
 
     capture.state.events.clear()
-    second = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    second = cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture))
     assert second.exit_code == 0, second.output
     assert {event["uuid"] for event in capture.state.events} == purchases
-    again = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    again = cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture))
     assert "nothing pending" in again.output and status_of(cli)["pending"] == 0
 
 
@@ -72,20 +72,20 @@ def add_to_load(warehouse: Path, load_id: int, n: int) -> None:
 
 
 def test_rows_added_to_a_settled_load_are_pending_and_a_plain_push_sends_them(small_warehouse, capture, cli):
-    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
+    assert cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture)).exit_code == 0
     assert status_of(cli)["watermark"]["settled_loads"] == 1
     add_to_load(small_warehouse, 1, 3)
     status = status_of(cli)
     assert status["pending"] == 3 and status["watermark"]["settled_loads"] == 0
     capture.state.events.clear()
-    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    result = cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture))
     assert result.exit_code == 0 and "3 events delivered" in result.output, result.output
     assert [event["event"] for event in capture.state.events] == ["Late"] * 3
-    assert "nothing pending" in cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).output
+    assert "nothing pending" in cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture)).output
 
 
 def test_a_load_with_nothing_pending_is_settled_as_the_mart_held_it(small_warehouse, capture, cli):
-    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 0
+    assert cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture)).exit_code == 0
     ((load_id, build_id, events),) = query(small_warehouse, "select load_id, build_id, events from sync.settled_loads")
     assert (load_id, events) == (1, 6)
     assert query(small_warehouse, "select distinct build_id from events") == [(build_id,)]

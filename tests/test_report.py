@@ -33,7 +33,7 @@ def test_report_renders_its_charts_and_numbers_in_chromium(small_warehouse, capt
     (refused,) = con.execute("select uuid from main.events order by event_at limit 1").fetchone()
     con.close()
     capture.state.refuse_uuids.add(refused)
-    assert cli("push", "-d", "posthog", "--no-progress", env=push_env(capture)).exit_code == 1
+    assert cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture)).exit_code == 1
     # make one day not reconcile: an event vanishes from the mart after the push
     con = duckdb.connect(str(small_warehouse))
     (lost_day,) = con.execute(
@@ -66,6 +66,6 @@ def test_report_renders_its_charts_and_numbers_in_chromium(small_warehouse, capt
 
     # a --retry-failed run shows as such in the throughput chart
     capture.state.refuse_uuids.clear()
-    assert cli("push", "-d", "posthog", "--retry-failed", "--no-progress", env=push_env(capture)).exit_code == 0
+    assert cli("push", "-d", "posthog", "--only", "events", "--retry-failed", "--no-progress", env=push_env(capture)).exit_code == 0
     assert cli("report", "--out", str(page)).exit_code == 0
     assert "posthog --retry-failed: completed, 1 sent" in page.read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from tests.support.helpers import mixed_warehouse, query, segment_env
 
 def test_segment_gets_every_event_once_as_track_or_page_within_its_limits(warehouse, tmp_path, cli, dbt, capture):
     mixed_warehouse(tmp_path, cli, dbt)
-    result = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture))
+    result = cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture))
     assert result.exit_code == 0, result.output
     state = capture.state
     mart = {row[0]: row for row in query(warehouse, "select uuid, event, distinct_id, distinct_id_is_anonymous, timestamp from events")}
@@ -36,14 +36,14 @@ def test_segment_gets_every_event_once_as_track_or_page_within_its_limits(wareho
     assert page["anonymousId"] == "anon-2" and page["properties"]["$current_url"] == "https://shop.example/ü"
     assert all(r["integrations"] is None and r["content_type"] == "application/json" for r in state.requests)
 
-    again = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture))
+    again = cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture))
     assert again.exit_code == 0 and "nothing pending" in again.output
     assert len(state.events) == len(mart)
 
 
 def test_messageids_are_stable_across_a_rebuild_and_a_resend(warehouse, tmp_path, cli, dbt, capture):
     mixed_warehouse(tmp_path, cli, dbt)
-    assert cli("push", "-d", "segment", "--no-progress", env=segment_env(capture)).exit_code == 0
+    assert cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture)).exit_code == 0
     first = sorted(json.dumps(m, sort_keys=True) for m in capture.state.events)
     dbt("build", "--full-refresh")
     con = duckdb.connect(str(warehouse))
@@ -51,18 +51,18 @@ def test_messageids_are_stable_across_a_rebuild_and_a_resend(warehouse, tmp_path
                 "delete from sync.watermarks where destination = 'segment'")
     con.close()
     capture.state.events.clear()
-    assert cli("push", "-d", "segment", "--no-progress", env=segment_env(capture)).exit_code == 0
+    assert cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture)).exit_code == 0
     assert sorted(json.dumps(m, sort_keys=True) for m in capture.state.events) == first  # byte-for-byte the same messages
 
 
 def test_integrations_object_is_sent_with_every_batch(warehouse, tmp_path, cli, dbt, capture):
     mixed_warehouse(tmp_path, cli, dbt)
-    result = cli("push", "-d", "segment", "--batch-size", "3", "--integrations", '{"All": false, "Mixpanel": true}',
+    result = cli("push", "-d", "segment", "--only", "events", "--batch-size", "3", "--integrations", '{"All": false, "Mixpanel": true}',
                  "--no-progress", env=segment_env(capture))
     assert result.exit_code == 0, result.output
     assert len(capture.state.requests) >= 4
     assert all(r["integrations"] == {"All": False, "Mixpanel": True} for r in capture.state.requests)
-    bad = cli("push", "-d", "segment", "--integrations", "[1]", "--no-progress", env=segment_env(capture))
+    bad = cli("push", "-d", "segment", "--only", "events", "--integrations", "[1]", "--no-progress", env=segment_env(capture))
     assert bad.exit_code == 2 and "must be a JSON object" in bad.output
 
 
@@ -82,7 +82,7 @@ def test_requests_stay_under_500kb_and_2500_messages_and_big_messages_fail(small
     con.execute("update main.events set properties = json_object('blob', repeat('x', 40000)) where event = 'Signed Up'")
     (big,) = con.execute("select uuid from main.events where event = 'Signed Up'").fetchone()
     con.close()
-    result = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture))
+    result = cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture))
     assert result.exit_code == 1, result.output
     assert "6005 events delivered" in result.output and "1 failed" in result.output
     assert capture.state.violations == []
@@ -95,7 +95,7 @@ def test_requests_stay_under_500kb_and_2500_messages_and_big_messages_fail(small
 def test_wrong_write_key_stops_at_once_naming_the_variable(warehouse, tmp_path, cli, dbt, capture):
     mixed_warehouse(tmp_path, cli, dbt)
     secret = "wk_wrong_do_not_print"
-    result = cli("push", "-d", "segment", "--no-progress", env=segment_env(capture, secret))
+    result = cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture, secret))
     assert result.exit_code == 1 and "$SEGMENT_WRITE_KEY" in result.output and secret not in result.output
     assert [r["status"] for r in capture.state.requests] == [401]  # not retried
     assert query(warehouse, "select count(*) from sync.deliveries") == [(0,)]

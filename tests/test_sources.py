@@ -44,7 +44,7 @@ def test_mixed_sources_load_build_and_push_exactly_once(warehouse, tmp_path, cli
         ("amplitude", "excluded_event_name", 2), ("segment", "group_message", 1), ("segment", "identify_message", 1),
     ]
 
-    result = cli("push", "--destination", "posthog", "--no-progress", env=push_env(capture))
+    result = cli("push", "--destination", "posthog", "--only", "events", "--no-progress", env=push_env(capture))
     assert result.exit_code == 0, result.output
     received = capture.state.events
     mart = dict(query(warehouse, "select uuid, source_system from events"))

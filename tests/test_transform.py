@@ -31,6 +31,9 @@ def test_small_export_becomes_events_rejects_and_duplicates(built_small):
         "mp_lib": "web",
         "source_system": "mixpanel",
         "source_event_id": "ins-001",
+        # the person-level properties PostHog's importer also puts in $set
+        "$set": {"$browser": "Chrome", "$current_url": "https://example.com/été", "$geoip_city_name": "Zürich",
+                 "$geoip_subdivision_1_name": "ZH", "$geoip_country_code": "CH"},
     }
     purchase = by_uuid[mixpanel_uuid("ins-002")]
     assert purchase[3] == "2020-10-13T17:50:00.123000Z"

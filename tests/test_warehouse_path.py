@@ -29,7 +29,7 @@ def test_a_warehouse_duckdb_would_keep_in_memory_is_refused_before_landing(tmp_p
 
 
 def test_a_push_without_a_warehouse_creates_nothing(warehouse, capture, cli):
-    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    result = cli("push", "-d", "posthog", "--only", "events", "--no-progress", env=push_env(capture))
     assert result.exit_code == 1
     assert result.output.strip() == f"error: no warehouse at {warehouse}: run `sync load` first (or set WAREHOUSE_PATH)"
     assert not warehouse.exists() and list(warehouse.parent.iterdir()) == []
@@ -45,7 +45,7 @@ def test_a_warehouse_named_main_lands_builds_and_pushes(tmp_path, dbt_dirs, capt
     assert built.returncode == 0, built.stdout[-3000:]
     (events,) = query(warehouse, "select count(*) from main.events")[0]
     assert events > 0
-    pushed = cli("push", "-d", "posthog", "--no-progress", "--allow-recent", env=env)
+    pushed = cli("push", "-d", "posthog", "--only", "events", "--no-progress", "--allow-recent", env=env)
     assert pushed.exit_code == 0, pushed.output
     assert len(capture.state.events) == events
     # the views dbt made name the catalog as DuckDB itself does when it opens the file
