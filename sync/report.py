@@ -53,8 +53,11 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     from sync import status as statusing   # what a push would hold back, counted as `sync status` counts it
 
     held = {d["destination"]: d["held"] for d in statusing.collect(con)["destinations"] if d.get("held")}
+    streams = con.execute(
+        "select destination, mart_rows, delivered, failed, pending from sync_streams order by destination"
+    ).fetchall() if relation_exists(con, "main", "sync_streams") else []
     return {"days": days, "rejected": rejected, "failed": failed, "runs": list(reversed(runs)), "held": held,
-            "generated_at": utcnow()}
+            "streams": streams, "generated_at": utcnow()}
 
 
 def render(data: dict[str, Any]) -> str:
@@ -79,6 +82,8 @@ def render(data: dict[str, Any]) -> str:
     parts.append("<h2>Events per day, by source: raw records vs delivered</h2>")
     for source in sources:
         parts.append(_per_day_chart(source, [d for d in days if d["source"] == source], destinations))
+    parts.append("<h2>Every stream: persons, identity links, groups, events</h2>")
+    parts.append(_streams_table(data.get("streams", [])))
     parts.append("<h2>Rejected and failed, by reason</h2>")
     bars = [(f"{source}: {reason}", n, "#dc2626") for source, reason, n in data["rejected"]]
     bars += [(f"{destination}: {reason}", n, "#f59e0b") for destination, reason, n in data["failed"]]
@@ -214,6 +219,18 @@ def _days_table(rows: list[dict], name: str, empty: str) -> str:
         for d in rows
     )
     return f"<table id='{name}' class='bad'>{head}{body}</table>"
+
+
+def _streams_table(rows: list[tuple]) -> str:
+    """sync_streams: each pushed stream's rows, delivered, failed and pending."""
+    if not rows:
+        return "<p id='streams-none'>No stream has been pushed yet.</p>"
+    head = "<tr><th>stream</th><th>rows</th><th>delivered</th><th>failed</th><th>pending</th></tr>"
+    body = "".join(
+        f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{_num(n)}</td>" for n in counts) + "</tr>"
+        for name, *counts in rows
+    )
+    return f"<table id='streams'>{head}{body}</table>"
 
 
 def _render_check() -> str:

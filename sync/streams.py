@@ -42,7 +42,7 @@ class Stream:
 # Persons with nothing known about them are not worth an identify call.
 PERSONS = Stream(
     "persons", ":persons", "persons",
-    "(select * from main.persons where cast(properties as varchar) <> '{}' or cast(properties_once as varchar) <> '{}')",
+    "(select * from main.persons where has_properties)",
     "persons", "person", held=False,
 )
 IDENTITIES = Stream("identities", ":identities", "identity_links", "main.identity_links", "links", "link", held=False)

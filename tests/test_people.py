@@ -89,6 +89,12 @@ def test_one_push_sends_persons_links_groups_then_events_each_once(warehouse, tm
     for stream in ("posthog", "posthog:persons", "posthog:identities", "posthog:groups"):
         assert (status[stream]["pending"], status[stream]["failed"]) == (0, 0)
     assert status["posthog:groups"]["delivered"] == len(people.GROUPS)
+    view = {row[0]: row[1:] for row in query(warehouse, "select destination, delivered, failed, pending from sync_streams")}
+    assert view == {name: (entry["delivered"], entry["failed"], entry["pending"])
+                    for name, entry in status.items() if name.startswith("posthog")}
+    assert cli("report", "--out", str(tmp_path / "report.html")).exit_code == 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<td>posthog:groups</td><td>4</td><td>4</td><td>0</td><td>0</td>" in page
 
     # a later load changes a group's properties: that group is sent again, nothing else but the new event
     later = tmp_path / "later"

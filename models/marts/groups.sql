@@ -53,44 +53,9 @@ records as (
 
 ),
 
-group_properties as (
-
-    select
-        records.group_type,
-        records.group_key,
-        property.key as property,
-        property.value,
-        property.id as position,
-        records.event_at,
-        records.load_id,
-        records.line_number
-
-    from records, json_each(records.properties) as property
-    where json_type(records.properties) = 'OBJECT'
-
-),
-
-latest_values as (
-
-    select * from group_properties
-    qualify row_number() over (
-        partition by group_type, group_key, property
-        order by event_at desc, load_id desc, line_number desc, position desc
-    ) = 1
-
-),
-
 regrouped as (
 
-    select
-        group_type,
-        group_key,
-        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties,
-        max(load_id) as properties_load_id,
-        max(event_at) as properties_at
-
-    from latest_values
-    group by group_type, group_key
+    {{ merged_properties('records', ['group_type', 'group_key'], 'properties') }}
 
 ),
 

@@ -42,79 +42,15 @@ records as (
 
 ),
 
-person_properties as (
+regrouped as (
 
-    select
-        records.distinct_id,
-        property.key as property,
-        property.value,
-        property.id as position,
-        records.event_at,
-        records.load_id,
-        records.line_number
-
-    from records, json_each(records.person_properties) as property
-    where json_type(records.person_properties) = 'OBJECT'
-
-),
-
-set_once_properties as (
-
-    select
-        records.distinct_id,
-        property.key as property,
-        property.value,
-        property.id as position,
-        records.event_at,
-        records.load_id,
-        records.line_number
-
-    from records, json_each(records.person_properties_once) as property
-    where json_type(records.person_properties_once) = 'OBJECT'
-
-),
-
-earliest_values as (
-
-    select * from set_once_properties
-    qualify row_number() over (
-        partition by distinct_id, property
-        order by event_at, load_id, line_number, position
-    ) = 1
+    {{ merged_properties('records', ['distinct_id'], 'person_properties') }}
 
 ),
 
 regrouped_once as (
 
-    select
-        distinct_id,
-        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties_once,
-        max(load_id) as properties_load_id
-
-    from earliest_values
-    group by distinct_id
-
-),
-
-latest_values as (
-
-    select * from person_properties
-    qualify row_number() over (
-        partition by distinct_id, property
-        order by event_at desc, load_id desc, line_number desc, position desc
-    ) = 1
-
-),
-
-regrouped as (
-
-    select
-        distinct_id,
-        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties,
-        max(load_id) as properties_load_id
-
-    from latest_values
-    group by distinct_id
+    {{ merged_properties('records', ['distinct_id'], 'person_properties_once', first=true) }}
 
 ),
 
@@ -140,12 +76,13 @@ final as (
             'backfill_persons',
             "seen.distinct_id || '|' || coalesce(cast(regrouped.properties as varchar), '{}')"
             ~ " || '|' || coalesce(cast(regrouped.properties_load_id as varchar), '')"
-            ~ " || coalesce('|' || cast(regrouped_once.properties_once as varchar) || '|' || regrouped_once.properties_load_id, '')"
+            ~ " || coalesce('|' || cast(regrouped_once.properties as varchar) || '|' || regrouped_once.properties_load_id, '')"
         ) }} as uuid,
         seen.distinct_id,
         seen.distinct_id_is_anonymous,
         cast(coalesce(regrouped.properties, '{}') as json) as properties,
-        cast(coalesce(regrouped_once.properties_once, '{}') as json) as properties_once,
+        cast(coalesce(regrouped_once.properties, '{}') as json) as properties_once,
+        regrouped.properties is not null or regrouped_once.properties is not null as has_properties,
         {{ to_iso8601_utc('seen.last_seen_at') }} as timestamp,
         seen.last_seen_at as event_at,
         seen.first_seen_at,
