@@ -166,3 +166,26 @@ def test_more_than_five_group_types_fail_the_build_and_stop_the_push(warehouse, 
                  env=push_env(capture) | {"DBT_TARGET_PATH": str(project / "target")})
     assert result.exit_code == 1 and "at_most_five_group_types" in result.output
     assert capture.state.events == []
+
+
+def test_a_refused_group_is_isolated_and_the_later_streams_still_go(warehouse, tmp_path, cli, capture):
+    _built(tmp_path, warehouse, cli)
+    (refused,) = query(warehouse, "select uuid from groups where group_key = 'globex'")[0]
+    capture.state.refuse_uuids.add(refused)
+    dry = cli("push", "-d", "posthog", "--dry-run", "--dry-run-dir", str(tmp_path / "dry"), "--no-progress",
+              env=push_env(capture))
+    assert dry.exit_code == 0, dry.output
+    for stream in ("posthog:persons", "posthog:identities", "posthog:groups", "posthog"):
+        assert f"{stream} (dry run, nothing sent)" in dry.output
+    bodies = "".join(body.read_text(encoding="utf-8") for body in (tmp_path / "dry" / "groups").glob("request-*.json"))
+    assert '"$groupidentify"' in bodies and "phc_" not in bodies
+    assert capture.state.events == []
+
+    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 1 and "1 groups (posthog:groups)" in result.output, result.output
+    assert "Traceback" not in result.output
+    kinds = Counter(_kind(e) for e in capture.state.events)
+    assert kinds["groups"] == len(people.GROUPS) - 1 and kinds["events"] > 0
+    assert query(warehouse, "select destination, uuid, http_status from sync.failed_events") == [("posthog:groups", refused, 400)]
+    status = {d["destination"]: d for d in json.loads(cli("status", "--json").output)["destinations"]}
+    assert (status["posthog:groups"]["failed"], status["posthog:groups"]["pending"]) == (1, 0)
