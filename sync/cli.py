@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -292,7 +292,7 @@ def push_command(
         if dry_run:
             _dry_run(target, options, chosen, dry_run_dir, warehouse, force)
             return
-        refused: list[str] = []
+        refused: list[tuple[str, str]] = []   # (what was refused, run id)
         with open_warehouse(path) as con:
             unbuilt = _check_build(con, force)
             announced = False
@@ -303,11 +303,12 @@ def push_command(
                     continue
                 summary, announced = _push_stream(con, path, target, replace(options, stream=stream.name), stream, progress, announced)
                 if summary.failed:
-                    refused.append(f"{summary.failed} {stream.noun} ({summary.destination})")
+                    refused.append((f"{summary.failed} {stream.noun} ({summary.destination})", summary.run_id))
         if refused:
+            runs = ", ".join(f"'{run_id}'" for _, run_id in refused)
             raise SyncError(
-                f"{' and '.join(refused)} were refused by {destination.value}; see "
-                "`select * from sync.failed_events` (the newest run_id of each stream in sync.runs)"
+                f"{' and '.join(what for what, _ in refused)} were refused by {destination.value}; see "
+                f"`select * from sync.failed_events where run_id in ({runs})`"
             )
         _refuse_unbuilt(unbuilt)
 
