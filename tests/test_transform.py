@@ -31,10 +31,11 @@ def test_small_export_becomes_events_rejects_and_duplicates(built_small):
         "mp_lib": "web",
         "source_system": "mixpanel",
         "source_event_id": "ins-001",
-        # the person-level properties PostHog's importer also puts in $set
-        "$set": {"$browser": "Chrome", "$current_url": "https://example.com/été", "$geoip_city_name": "Zürich",
-                 "$geoip_subdivision_1_name": "ZH", "$geoip_country_code": "CH"},
     }
+    # the person-level properties PostHog's importer also puts in $set
+    (person_set,) = query(built_small, "select person_set::varchar from events where uuid = ?", [mixpanel_uuid("ins-001")])[0]
+    assert json.loads(person_set) == {"$browser": "Chrome", "$current_url": "https://example.com/été", "$geoip_city_name": "Zürich",
+                                      "$geoip_subdivision_1_name": "ZH", "$geoip_country_code": "CH"}
     purchase = by_uuid[mixpanel_uuid("ins-002")]
     assert purchase[3] == "2020-10-13T17:50:00.123000Z"
     assert json.loads(purchase[4]) == {

@@ -7,12 +7,15 @@
     key wins over an existing key of the same name; nested values, nulls and Unicode are
     copied as they are;
   - provenance: `source_system` and `source_event_id` are added to properties;
-  - groups: `$groups` ({group type: key}, see macros/groups.sql) when the record names groups;
-  - person properties on the event, as PostHog's importer sends them: `$set` holds the
-    properties the `event_person_properties` seed lists for the source with operation `set`
-    (browser, OS, device, geo, current page), `$set_once` those with `set_once` plus the
-    record's own set-once person properties (Amplitude's `initial_*` as `$initial_*`).
-    `dbt build --vars '{person_properties_on_events: false}'` leaves both out.
+  - groups: {group type: key} (see macros/groups.sql) when the record names groups, sent to
+    PostHog as properties.$groups;
+  - person properties on the event, as PostHog's importer sends them (properties.$set and
+    $set_once): person_set holds the properties the `event_person_properties` seed lists for
+    the source with operation `set` (browser, OS, device, geo, current page), person_set_once
+    those with `set_once` plus the record's own set-once person properties (Amplitude's
+    `initial_*` as `$initial_*`). `dbt build --vars '{person_properties_on_events: false}'`
+    leaves both null. They are columns of their own, not in `properties`, so a destination
+    that has no use for them (Segment) does not receive PostHog's keys.
   Incremental by load: a build maps only the events of loads newer than the newest one here.
   After changing a mapping, run `dbt build --full-refresh`; events already delivered are not
   sent again (the push ledger remembers them by uuid).
@@ -222,14 +225,10 @@ final as (
         distinct_id,
         distinct_id_is_anonymous,
         timestamp,
-        case when groups is null and set_text is null and coalesce(set_once_fields, '') = '' then properties
-        else cast(
-            left(cast(properties as varchar), length(cast(properties as varchar)) - 1)
-            || coalesce(',"$groups":' || cast(groups as varchar), '')
-            || coalesce(',"$set":' || set_text, '')
-            || coalesce(',"$set_once":{' || nullif(set_once_fields, '') || '}', '')
-            || '}'
-        as json) end as properties,
+        properties,
+        groups,
+        cast(set_text as json) as person_set,
+        cast('{' || nullif(set_once_fields, '') || '}' as json) as person_set_once,
         event_at,
         source_system,
         source_event_id,

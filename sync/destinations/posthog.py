@@ -21,10 +21,19 @@ MAX_EVENT_BYTES = 900 * 1024
 # One event's JSON, built by DuckDB straight from the mart's columns. String concatenation
 # with to_json() for every text value is twice as fast as json_object() and escapes the same;
 # `properties` is already JSON (the mart's contract types it) and goes in as it is.
+# The event's groups and person properties (columns of the mart) join its properties as PostHog's
+# $groups, $set and $set_once; `properties` always holds at least source_system.
+PEOPLE_KEYS_SQL = (
+    """concat_ws(',', '"$groups":' || cast(e.groups as varchar), '"$set":' || cast(e.person_set as varchar),"""
+    """ '"$set_once":' || cast(e.person_set_once as varchar))"""
+)
 PAYLOAD_SQL = (
     """'{"uuid":' || to_json(e.uuid) || ',"event":' || to_json(e.event)"""
     """ || ',"distinct_id":' || to_json(e.distinct_id) || ',"timestamp":' || to_json(e.timestamp)"""
-    """ || ',"properties":' || cast(e.properties as varchar) || '}'"""
+    """ || ',"properties":' || case"""
+    """ when e.groups is null and e.person_set is null and e.person_set_once is null then cast(e.properties as varchar)"""
+    """ when cast(e.properties as varchar) = '{}' then '{' || """ + PEOPLE_KEYS_SQL + """ || '}'"""
+    """ else left(cast(e.properties as varchar), length(cast(e.properties as varchar)) - 1) || ',' || """ + PEOPLE_KEYS_SQL + """ || '}' end || '}'"""
 )
 
 
