@@ -63,6 +63,8 @@ class Source:
     raw_table: str                         # raw.<raw_table>: one row per record, as exported
     looks_like: Callable[[dict], bool]     # does a record plainly have this source's shape?
     export: ExportAPI | None = field(default=None)   # None: no `sync extract` for it
+    envelope: str | None = None            # a file may also be one JSON object holding the records
+                                           # as a list under this key (an API's whole answer)
 
 
 def credential(env: str, shape: str = "") -> Secret:
