@@ -545,10 +545,17 @@ def _run_extract(source: str, plan, folder: Path | None, warehouse: Path | None,
 
     windows = plan.windows
     done = landed = empty = records = bad = 0
+
+    def page_landed(page: extracting.PageResult) -> None:
+        what = (f"same content already landed as load {page.already_loaded_as}" if page.already_loaded_as
+                else f"{page.records} records, {page.bad_lines} bad lines (load {page.load_id})")
+        out.print(f"page     {source} {page.window.label} page {page.number}: {what} -> {page.path}", highlight=False)
+
     with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
         extractor = extracting.Extractor(
             con, SOURCES[source], folder or Path("exports") / source,
             requests_per_hour=requests_per_hour or SOURCES[source].export.requests_per_hour, force=force,
+            on_page=page_landed,
         )
         try:
             for result in extractor.run(plan):
@@ -562,15 +569,16 @@ def _run_extract(source: str, plan, folder: Path | None, warehouse: Path | None,
                     landed += 1
                     records += result.records
                     bad += result.bad_lines
+                    pages = f" in {_count(result.pages, 'page')}, checkpointed" if result.pages else f" -> {result.path}"
                     out.print(
-                        f"landed   {source} {result.window.label}: {result.records} records, {result.bad_lines} bad lines -> {result.path}",
+                        f"landed   {source} {result.window.label}: {result.records} records, {result.bad_lines} bad lines{pages}",
                         highlight=False,
                     )
         except extracting.ExtractError:
             out.print(f"{source}: stopped after {done} of {len(windows)} windows", highlight=False)
             raise
     out.print(
-        f"{source}: {len(windows)} windows: {landed} landed ({records} records, {bad} bad lines), {empty} empty, "
+        f"{source}: {_count(len(windows), 'window')}: {landed} landed ({records} records, {bad} bad lines), {empty} empty, "
         f"{len(windows) - landed - empty} already checkpointed",
         highlight=False,
     )
