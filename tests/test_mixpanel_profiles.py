@@ -1,5 +1,6 @@
-"""Mixpanel user profiles (Engage): `sync load mixpanel-profiles` and `sync extract mixpanel
---profiles` against a local Engage-compatible endpoint."""
+"""Mixpanel user profiles (Engage): `sync load mixpanel-profiles`, `sync extract mixpanel
+--profiles` against a local Engage-compatible endpoint, and the profiles' way through dbt to the
+persons mart and `sync push --persons`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.support.export_servers import ExportServer, mixpanel_profiles
-from tests.support.helpers import FIXTURES, query
+from tests.support.helpers import FIXTURES, push_env, query
 
 FAST = ["--max-requests-per-hour", "1000000"]
 ACCOUNT = {"MIXPANEL_SERVICE_ACCOUNT": "svc:s3cret", "MIXPANEL_PROJECT_ID": "42"}
@@ -190,3 +191,50 @@ def test_profiles_flags_are_checked(cli, warehouse):
     assert SOURCES["mixpanel-profiles"].export.requests_per_hour == 60   # the default pace: Engage's 60 queries an hour
     assert SOURCES["mixpanel-profiles"].export.host(None, "eu") == "https://eu.mixpanel.com"
 
+
+def test_profiles_reach_persons_and_posthog_as_identify(cli, warehouse, tmp_path, dbt, engage, capture):
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps({"event": "Played", "properties": {
+        "time": 1672574400 + i, "distinct_id": f"user-{i}", "$insert_id": f"ev-{i}"}}) + "\n" for i in (1, 2)), encoding="utf-8")
+    assert cli("load", "mixpanel", str(events)).exit_code == 0
+    dbt("build")
+
+    profiles = mixpanel_profiles(12) + [
+        {"$distinct_id": "", "$properties": {"plan": "orphan"}},                 # blank id: rejected
+        {"$distinct_id": "$device:abc", "$properties": "not an object"},       # anonymous, no properties
+    ]
+    server = engage(profiles, page_size=5)
+    assert extract(cli, server, tmp_path / "out").exit_code == 0
+    dbt("build", "--selector", "everything")   # incremental, with the unit tests and the audit views' tests
+
+    persons = {d: (json.loads(p), s, a) for d, p, s, a in query(
+        warehouse, "select distinct_id, properties::varchar, source_systems, distinct_id_is_anonymous from persons")}
+    for profile in profiles[:12]:
+        assert persons[profile["$distinct_id"]][0] == profile["$properties"]
+    assert persons["user-1"][1] == ["mixpanel", "mixpanel-profiles"]
+    assert persons["$device:abc"] == ({}, ["mixpanel-profiles"], True)
+    seen = dict(query(warehouse, "select distinct_id, last_seen_at from persons"))
+    assert seen["user-3"] == datetime(2023, 1, 1, 0, 3)       # $last_seen
+    assert seen["user-7"] == datetime(2023, 1, 1, 7)          # $created
+    assert query(warehouse, "select count(*) from events where source_system = 'mixpanel-profiles'") == [(0,)]
+    assert query(warehouse, """
+        select exclusion_reason, count(*) from events_excluded where source_system = 'mixpanel-profiles' group by 1
+    """) == [("profile_record", 13)]
+    assert query(warehouse, "select rejection_reason, detail from events_rejected where source_system = 'mixpanel-profiles'") == [
+        ("missing_distinct_id", "no $distinct_id")]
+    assert query(warehouse, """
+        select sum(raw_records), sum(excluded), sum(rejected), bool_and(reconciles)
+        from sync_reconciliation where source_system = 'mixpanel-profiles'
+    """) == [(14, 13, 1, True)]
+
+    incremental = query(warehouse, "select * exclude (build_id) from persons order by distinct_id")
+    dbt("build", "--full-refresh")
+    assert query(warehouse, "select * exclude (build_id) from persons order by distinct_id") == incremental
+
+    result = cli("push", "-d", "posthog", "--persons", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    sent = {e["distinct_id"]: e for e in capture.state.events}
+    assert {e["event"] for e in sent.values()} == {"$identify"}
+    assert set(sent) == {p["$distinct_id"] for p in profiles[:12]}   # persons with properties only
+    for profile in profiles[:12]:
+        assert sent[profile["$distinct_id"]]["properties"]["$set_once"] == profile["$properties"]
