@@ -20,3 +20,8 @@
         lambda link: link.anonymous_id is not null and link.known_id is not null and link.anonymous_id <> link.known_id
     )
 {%- endmacro %}
+
+{# No identity links, typed as identity_links() makes them (for a source whose records carry none). #}
+{% macro no_identity_links() -%}
+    {{ identity_links([('cast(null as varchar)', 'cast(null as varchar)', 'identify')]) }}
+{%- endmacro %}

@@ -93,7 +93,8 @@ def load_command(
 ) -> None:
     """Land raw export files in the warehouse's `raw` schema.
 
-    Sources: mixpanel, amplitude (the export zip, or its .json.gz files), segment (archived
+    Sources: mixpanel, mixpanel-profiles (Engage user profiles: a JSON array, JSON lines, or
+    whole Engage answers), amplitude (the export zip, or its .json.gz files), segment (archived
     .gz files), ga4 (NDJSON or Parquet), or `table NAME` to land any CSV, JSON-lines or
     Parquet file as raw.NAME for a staging model of your own.
 
@@ -580,10 +581,17 @@ def _run_extract(source: str, plan, folder: Path | None, warehouse: Path | None,
 
     windows = plan.windows
     done = landed = empty = records = bad = 0
+
+    def page_landed(page: extracting.PageResult) -> None:
+        what = (f"same content already landed as load {page.already_loaded_as}" if page.already_loaded_as
+                else f"{page.records} records, {page.bad_lines} bad lines (load {page.load_id})")
+        out.print(f"page     {source} {page.window.label} page {page.number}: {what} -> {page.path}", highlight=False)
+
     with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
         extractor = extracting.Extractor(
             con, SOURCES[source], folder or Path("exports") / source,
             requests_per_hour=requests_per_hour or SOURCES[source].export.requests_per_hour, force=force,
+            on_page=page_landed,
         )
         try:
             for result in extractor.run(plan):
@@ -597,15 +605,16 @@ def _run_extract(source: str, plan, folder: Path | None, warehouse: Path | None,
                     landed += 1
                     records += result.records
                     bad += result.bad_lines
+                    pages = f" in {_count(result.pages, 'page')}, checkpointed" if result.pages else f" -> {result.path}"
                     out.print(
-                        f"landed   {source} {result.window.label}: {result.records} records, {result.bad_lines} bad lines -> {result.path}",
+                        f"landed   {source} {result.window.label}: {result.records} records, {result.bad_lines} bad lines{pages}",
                         highlight=False,
                     )
         except extracting.ExtractError:
             out.print(f"{source}: stopped after {done} of {len(windows)} windows", highlight=False)
             raise
     out.print(
-        f"{source}: {len(windows)} windows: {landed} landed ({records} records, {bad} bad lines), {empty} empty, "
+        f"{source}: {_count(len(windows), 'window')}: {landed} landed ({records} records, {bad} bad lines), {empty} empty, "
         f"{len(windows) - landed - empty} already checkpointed",
         highlight=False,
     )
@@ -613,24 +622,40 @@ def _run_extract(source: str, plan, folder: Path | None, warehouse: Path | None,
 
 @extract_app.command("mixpanel")
 def extract_mixpanel(
-    from_date: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (inclusive).")],
-    to_date: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    from_date: Annotated[Optional[str], typer.Option("--from", help="First day, YYYY-MM-DD (inclusive).", show_default=False)] = None,
+    to_date: Annotated[Optional[str], typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).", show_default=False)] = None,
     event: Annotated[Optional[list[str]], typer.Option("--event", help="Only these event names (repeatable).")] = None,
-    api_host: Annotated[Optional[str], typer.Option(help="Export API host (default https://data.mixpanel.com).", show_default=False)] = None,
+    profiles: Annotated[
+        bool, typer.Option("--profiles", help="Fetch every user profile (Engage API) as today's snapshot, page by page, instead of events.")
+    ] = False,
+    api_host: Annotated[
+        Optional[str],
+        typer.Option(help="API host (default https://data.mixpanel.com; with --profiles https://mixpanel.com).", show_default=False),
+    ] = None,
     region: Annotated[Optional[str], typer.Option(help="us, eu or in: picks the data residency host.")] = None,
     max_requests_per_hour: Annotated[
-        Optional[float], typer.Option(min=0.01, help="Requests per hour at most (default 60: Mixpanel allows 60 export queries an hour).", show_default=False)
+        Optional[float], typer.Option(min=0.01, help="Requests per hour at most (default 60: Mixpanel allows 60 export queries an hour, and 60 profile queries).", show_default=False)
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Fetch checkpointed windows again.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Fetch checkpointed windows (or today's profile snapshot) again.")] = False,
     out_dir: ExtractFolder = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """One request per day from --from to --to with $MIXPANEL_SERVICE_ACCOUNT (user:secret) and
-    $MIXPANEL_PROJECT_ID; each day's response is stored gzipped and landed like `sync load mixpanel`."""
+    $MIXPANEL_PROJECT_ID; each day's response is stored gzipped and landed like `sync load mixpanel`.
+    With --profiles: every user profile, page by page, each page stored gzipped and landed like
+    `sync load mixpanel-profiles`, the day's snapshot checkpointed after its last page."""
     from sync.extract import parse_day
-    from sync.sources import mixpanel
+    from sync.sources import mixpanel, mixpanel_profiles
 
     with _one_line_errors():
+        if profiles:
+            if from_date or to_date or event:
+                raise UsageError("--profiles fetches every profile as it is now: it takes no --from, --to or --event")
+            plan = mixpanel_profiles.export_plan(mixpanel_profiles.SOURCE.export.host(api_host, region))
+            _run_extract(mixpanel_profiles.SOURCE.name, plan, out_dir, warehouse, max_requests_per_hour, force)
+            return
+        if not from_date or not to_date:
+            raise UsageError("give --from and --to (days, YYYY-MM-DD), or --profiles for user profiles")
         first, last = parse_day(from_date, "--from"), parse_day(to_date, "--to")
         plan = mixpanel.export_plan(first, last, mixpanel.SOURCE.export.host(api_host, region), event)
         _run_extract("mixpanel", plan, out_dir, warehouse, max_requests_per_hour, force)

@@ -24,3 +24,8 @@ class DestinationError(SyncError):
 
 class Interrupted(SyncError):
     exit_code = 130
+
+
+class UnexpectedAnswer(SyncError):
+    """An answer that is not what the API documents (a 200 without the data it should hold):
+    retrying would not change it."""

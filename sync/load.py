@@ -2,7 +2,9 @@
 
 Formats: JSON lines (plain or gzipped), a JSON array, a zip of those (Amplitude's export:
 each member is landed as its own file), Parquet (GA4's BigQuery export, or any table) and
-CSV (`sync load table`). Every record is stored as one JSON object in `record`.
+CSV (`sync load table`); for a source with an `envelope` (Mixpanel profiles), also one JSON
+object holding the records as a list under that key (an API's whole answer). Every record is
+stored as one JSON object in `record`.
 
 Each file (or zip member) is landed in one transaction, so a crash leaves either the whole
 file or nothing. A file whose bytes were already landed for the same source (same SHA-256)
@@ -25,6 +27,7 @@ import glob
 import gzip
 import hashlib
 import io
+import itertools
 import re
 import zipfile
 import zlib
@@ -85,6 +88,8 @@ def discover(paths: Iterable[str]) -> list[Path]:
 
 
 SAMPLE_LINES = 20
+# The envelope keys of every source: a file given to one source may be another's API answer.
+_ENVELOPES = tuple(dict.fromkeys(source.envelope for source in SOURCES.values() if source.envelope))
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,15 @@ def shape_of(source: str, path: Path) -> Shape | None:
             lines = _head_lines(gzip.decompress(head) if head[:2] == b"\x1f\x8b" else head)
         else:
             with (igzip.open(path, "rb") if _is_gzip(path) else path.open("rb")) as handle:
-                lines = _head_lines(handle.read(1 << 20))
+                head = handle.read(1 << 20)
+                lines = _head_lines(head)
+                if _may_be_document(head, _ENVELOPES, whole=len(head) < 1 << 20):
+                    # a JSON array or an API's whole answer: its first records, from all of it
+                    try:
+                        document = orjson.loads((head + handle.read()).removeprefix(b"\xef\xbb\xbf"))
+                        lines = [orjson.dumps(item) for item in _items(document, _ENVELOPES)[:SAMPLE_LINES]]
+                    except orjson.JSONDecodeError:
+                        pass
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError):
         return None
     records = []
@@ -182,34 +195,81 @@ def parse_line(raw: bytes) -> tuple[str | None, str | None]:
     return text.lstrip("\ufeff"), None
 
 
-def iter_records(path: Path) -> Iterator[Record]:
+def iter_records(path: Path, envelopes: tuple[str, ...] = ()) -> Iterator[Record]:
     """Yield (line_number, record_json, error, raw_line) for every line of a file.
 
-    A file whose content starts with `[` is read as one JSON array of records, numbered
-    by position (1-based) instead of by line."""
+    A file whose content starts with `[` is read as one JSON array of records, and a file that
+    is one JSON object with a list under one of `envelopes` (an API's whole answer) as that
+    list; their records are numbered by position (1-based) instead of by line."""
     with _open(path) as handle:
-        yield from _iter_handle(handle)
+        yield from _iter_handle(handle, envelopes)
 
 
-def _iter_handle(handle) -> Iterator[Record]:
-    head = handle.peek(64)[:64] if hasattr(handle, "peek") else b""
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-        yield from _iter_array(handle.read())
+_SPACE = b"\xef\xbb\xbf \t\r\n"   # what may come before a file's first JSON value (a byte order mark too)
+
+
+def _iter_handle(handle, envelopes: tuple[str, ...] = ()) -> Iterator[Record]:
+    head = handle.peek(64)[:64].lstrip(_SPACE) if hasattr(handle, "peek") else b""
+    if head.startswith(b"["):
+        yield from _iter_document(handle.read(), envelopes)
         return
-    for number, raw in enumerate(handle, start=1):
+    lines: Iterable[bytes] = handle
+    if envelopes and head.startswith(b"{"):
+        first = handle.readline()
+        if _opens_document(first, envelopes):
+            yield from _iter_document(first + handle.read(), envelopes)
+            return
+        lines = itertools.chain([first], handle)
+    for number, raw in enumerate(lines, start=1):
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
         record, error = parse_line(raw)
         yield number, record, error, raw
 
 
-def _iter_array(content: bytes) -> Iterator[Record]:
+def _opens_document(first_line: bytes, envelopes: tuple[str, ...]) -> bool:
+    """Given a file's whole first line: is the file one JSON document rather than JSON lines?
+    An array is; an object is when it spreads over lines (a first line of only `{`) or holds a
+    list under one of `envelopes`."""
+    text = first_line.strip(_SPACE)
+    if text.startswith(b"["):
+        return True
+    if not envelopes or not text.startswith(b"{"):
+        return False
+    if text == b"{":
+        return True
     try:
-        items = orjson.loads(content.removeprefix(b"\xef\xbb\xbf"))
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(value, dict) and any(isinstance(value.get(key), list) for key in envelopes)
+
+
+def _may_be_document(head: bytes, envelopes: tuple[str, ...], whole: bool) -> bool:
+    """_opens_document for the first bytes of a file (all of it when `whole`): a first line
+    longer than `head` that opens an object may be an API's answer on one line."""
+    first, newline, _ = head.lstrip(_SPACE).partition(b"\n")
+    if not newline and not whole and envelopes and first.startswith(b"{"):
+        return True
+    return _opens_document(first, envelopes)
+
+
+def _items(document, envelopes: tuple[str, ...]) -> list:
+    """The records of a file that is one JSON document: an array's items, the list under an
+    envelope key, or the object itself."""
+    if isinstance(document, dict):
+        return next((document[key] for key in envelopes if isinstance(document.get(key), list)), [document])
+    return document if isinstance(document, list) else [document]
+
+
+def _iter_document(content: bytes, envelopes: tuple[str, ...]) -> Iterator[Record]:
+    try:
+        document = orjson.loads(content.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
-        yield 1, None, f"invalid JSON array: {exc}", content[:10_000]
+        kind = "array" if content.lstrip(_SPACE).startswith(b"[") else "document"
+        yield 1, None, f"invalid JSON {kind}: {exc}", content[:10_000]
         return
-    for number, item in enumerate(items, start=1):
+    for number, item in enumerate(_items(document, envelopes), start=1):
         encoded = orjson.dumps(item)
         if isinstance(item, dict):
             yield number, encoded.decode(), None, encoded
@@ -251,7 +311,7 @@ def load_paths(
     unchanged = unchanged_loads(con, source, paths)
     with ThreadPoolExecutor(PARALLEL_FILES) as pool:
         scans = [
-            pool.submit(_scan_json_lines, path) if _is_json_lines(path) and not unchanged[path] else None
+            pool.submit(_scan_json_lines, path, _envelopes(source)) if _is_json_lines(path) and not unchanged[path] else None
             for path in paths
         ]
         running: list[tuple[Future, Path]] = []
@@ -360,7 +420,7 @@ def _finished(running: list[tuple[Future, Path]]) -> Iterator[FileResult]:
 def _land_on_cursor(con, source: str, table: str, path: Path, scan: "_Scan", load_id: int) -> FileResult:
     cursor = con.cursor()
     try:
-        return _land_as(cursor, source, table, str(path), scan.identity, load_id, *_json_lines_writers(path, scan))
+        return _land_as(cursor, source, table, str(path), scan.identity, load_id, *_json_lines_writers(path, scan, _envelopes(source)))
     finally:
         cursor.close()
 
@@ -381,8 +441,8 @@ def load_path(con: duckdb.DuckDBPyConnection, source: str, path: Path, table: st
             return [_land(con, source, table, str(path), _file_identity(path), _rows_writer(lambda: _csv_records(con, path)))]
     except (zipfile.BadZipFile, RuntimeError, zlib.error, duckdb.Error) as exc:   # RuntimeError: an encrypted member
         raise SyncError(f"cannot read {path}: {str(exc).splitlines()[0]}; nothing from this file was loaded") from None
-    scan = _scan_json_lines(path)
-    return [_land(con, source, table, str(path), scan.identity, *_json_lines_writers(path, scan))]
+    scan = _scan_json_lines(path, _envelopes(source))
+    return [_land(con, source, table, str(path), scan.identity, *_json_lines_writers(path, scan, _envelopes(source)))]
 
 
 def _file_identity(path: Path) -> tuple[str, int]:
@@ -402,7 +462,7 @@ _UNSUPPORTED_BYTES = (b"\r", b"\x01")
 _BLOCK = 1 << 20
 
 
-def _scan_json_lines(path: Path) -> _Scan:
+def _scan_json_lines(path: Path, envelopes: tuple[str, ...] = ()) -> _Scan:
     """Hash the file and look at its (decompressed) content once, before anything is landed."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -416,8 +476,8 @@ def _scan_json_lines(path: Path) -> _Scan:
         with (igzip.open(path, "rb") if gzipped else path.open("rb")) as content:
             first = True
             for block in iter(lambda: content.read(_BLOCK), b""):
-                if first and block.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-                    readable = False   # a JSON array, not JSON lines
+                if first and _may_be_document(block, envelopes, whole=len(block) < _BLOCK):
+                    readable = False   # a JSON array or an API's whole answer, not JSON lines
                 first = False
                 if not readable or any(byte in block for byte in _UNSUPPORTED_BYTES):
                     readable = False
@@ -427,8 +487,14 @@ def _scan_json_lines(path: Path) -> _Scan:
     return _Scan((digest.hexdigest(), path.stat().st_size), gzipped, readable)
 
 
-def _json_lines_writers(path: Path, scan: _Scan) -> list["Writer"]:
-    writers = [_rows_writer(lambda: iter_records(path))]
+def _envelopes(source: str) -> tuple[str, ...]:
+    """The envelope key a file of `source` may hold its records under (none for `sync load table`)."""
+    envelope = SOURCES[source].envelope if source in SOURCES else None
+    return (envelope,) if envelope else ()
+
+
+def _json_lines_writers(path: Path, scan: _Scan, envelopes: tuple[str, ...]) -> list["Writer"]:
+    writers = [_rows_writer(lambda: iter_records(path, envelopes))]
     if scan.duckdb_can_read:
         writers.insert(0, _duckdb_lines_writer(path, scan.gzipped))
     return writers
@@ -451,7 +517,7 @@ def _load_zip(con: duckdb.DuckDBPyConnection, source: str, table: str, path: Pat
             def records(content: bytes = content) -> Iterator[Record]:
                 stream = gzip.GzipFile(fileobj=io.BytesIO(content)) if content[:2] == b"\x1f\x8b" else io.BufferedReader(io.BytesIO(content))
                 with stream:
-                    yield from _iter_handle(stream)
+                    yield from _iter_handle(stream, _envelopes(source))
 
             try:
                 results.append(_land(con, source, table, label, identity, _rows_writer(records)))

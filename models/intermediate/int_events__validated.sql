@@ -17,7 +17,7 @@
 
 {%- set staging_models = [
     'stg_mixpanel__events', 'stg_amplitude__events', 'stg_segment__events', 'stg_ga4__events',
-    'stg_shop__events',
+    'stg_shop__events', 'stg_mixpanel__profiles',
 ] %}
 {%- set new_loads = backfill.new_loads() %}
 

@@ -1,9 +1,9 @@
 {#
   One row per distinct_id seen in any usable record (events, and records excluded on purpose
-  such as Segment identify), with its latest known person properties:
+  such as Segment identify and Mixpanel profiles), with its latest known person properties:
   - properties: every key from Amplitude user_properties, Segment identify traits (or a
-    message's context.traits), GA4 user_properties; for each key the value from the most
-    recent record (by event time, then load and line) wins;
+    message's context.traits), GA4 user_properties, Mixpanel profiles' $properties; for each
+    key the value from the most recent record (by event time, then load and line) wins;
   - properties_once: the person's set-once properties (Amplitude `initial_*` as `$initial_*`):
     for each key the value from the earliest record wins, as PostHog's `$set_once` keeps the
     first value it is given;

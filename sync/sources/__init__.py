@@ -11,7 +11,7 @@ dbt needs named once, in the list at the top of models/intermediate/int_events__
 from __future__ import annotations
 
 from sync.registry import discover
-from sync.sources.base import ExportAPI, ExportPlan, Source, Window, credential
+from sync.sources.base import ExportAPI, ExportPlan, Page, Source, Window, credential
 
 
 def _discover() -> dict[str, Source]:
@@ -20,7 +20,7 @@ def _discover() -> dict[str, Source]:
 
 SOURCES: dict[str, Source] = _discover()
 
-__all__ = ["SOURCES", "ExportAPI", "ExportPlan", "Source", "Window", "credential", "raw_tables"]
+__all__ = ["SOURCES", "ExportAPI", "ExportPlan", "Page", "Source", "Window", "credential", "raw_tables"]
 
 
 def raw_tables() -> list[str]:

@@ -35,7 +35,7 @@ def export_plan(first: datetime, last: datetime, host: str, hourly: bool = False
     return ExportPlan(
         windows(first, last, hourly),
         lambda w: (f"{host}/api/2/export", {"start": w.start, "end": w.end}),
-        lambda w: f"amplitude-{w.start}-{w.end}.zip",
+        lambda w, page: f"amplitude-{w.start}-{w.end}.zip",
         (credential("AMPLITUDE_API_KEY"), credential("AMPLITUDE_SECRET_KEY")),
         "$AMPLITUDE_API_KEY/$AMPLITUDE_SECRET_KEY",
     )

@@ -27,13 +27,26 @@ class Window:
 
 @dataclass(frozen=True)
 class ExportPlan:
-    """One `sync extract` run: its windows, and how to ask for each and name what comes back."""
+    """One `sync extract` run: its windows, and how to ask for each and name what comes back.
+
+    A window may come in pages: when the source's `store` says another page follows, the next
+    request carries the parameters it gave on top of the window's own, and its answer is stored
+    as the window's next file."""
 
     windows: list[Window]
-    request: Callable[[Window], tuple[str, dict[str, Any]]]   # URL and query parameters
-    filename: Callable[[Window], str]
+    request: Callable[[Window], tuple[str, dict[str, Any]]]   # URL and the parameters of its first request
+    filename: Callable[[Window, int], str]                    # the file for a window's page 1, 2, ...
     auth: tuple[Secret, Secret]                               # HTTP Basic user and password
     credentials: str                                          # their variables, for messages
+    method: str = "GET"                                       # GET: query parameters; POST: form fields
+
+
+@dataclass(frozen=True)
+class Page:
+    """What `ExportAPI.store` found in a paged API's answer."""
+
+    records: int                                  # records in it (0: nothing to land)
+    next: dict[str, Any] | None = None            # parameters that ask for the next page; None after the last
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,8 @@ class ExportAPI:
 
     hosts: dict[str, str]                  # data residency region -> host; the first is the default
     requests_per_hour: float               # the source's published limit (the default pace)
-    store: Callable[[Any, Path], None]     # writes one answer (a requests.Response) to a file
+    store: Callable[[Any, Path], Page | None]   # writes one answer (a requests.Response) to a file;
+                                                # a paged API's says what it held and what comes next
     empty_statuses: frozenset[int] = frozenset()   # answers that mean "no data for this window"
 
     def host(self, api_host: str | None, region: str | None) -> str:
@@ -63,6 +77,8 @@ class Source:
     raw_table: str                         # raw.<raw_table>: one row per record, as exported
     looks_like: Callable[[dict], bool]     # does a record plainly have this source's shape?
     export: ExportAPI | None = field(default=None)   # None: no `sync extract` for it
+    envelope: str | None = None            # a file may also be one JSON object holding the records
+                                           # as a list under this key (an API's whole answer)
 
 
 def credential(env: str, shape: str = "") -> Secret:

@@ -30,11 +30,7 @@ def windows(first: date, last: date) -> list[Window]:
 def export_plan(first: date, last: date, host: str, events: list[str] | None = None) -> ExportPlan:
     """Days `first`..`last` with $MIXPANEL_SERVICE_ACCOUNT (user:secret) and $MIXPANEL_PROJECT_ID."""
     days = windows(first, last)
-    account = credential("MIXPANEL_SERVICE_ACCOUNT", " (a service account as user:secret)")
-    if ":" not in account.reveal():
-        raise UsageError("$MIXPANEL_SERVICE_ACCOUNT must be user:secret")
-    user, secret = account.reveal().split(":", 1)
-    project = credential("MIXPANEL_PROJECT_ID").reveal()
+    user, secret, project = service_account()
     names = json.dumps(events) if events else None
 
     def request(window: Window) -> tuple[str, dict]:
@@ -44,9 +40,17 @@ def export_plan(first: date, last: date, host: str, events: list[str] | None = N
         return f"{host}/api/2.0/export", params
 
     return ExportPlan(
-        days, request, lambda w: f"mixpanel-{project}-{w.start}.jsonl.gz",
-        (Secret(user), Secret(secret)), "$MIXPANEL_SERVICE_ACCOUNT",
+        days, request, lambda w, page: f"mixpanel-{project}-{w.start}.jsonl.gz", (user, secret), "$MIXPANEL_SERVICE_ACCOUNT",
     )
+
+
+def service_account() -> tuple[Secret, Secret, str]:
+    """$MIXPANEL_SERVICE_ACCOUNT (user:secret) as Basic auth user and password, and $MIXPANEL_PROJECT_ID."""
+    account = credential("MIXPANEL_SERVICE_ACCOUNT", " (a service account as user:secret)")
+    if ":" not in account.reveal():
+        raise UsageError("$MIXPANEL_SERVICE_ACCOUNT must be user:secret")
+    user, secret = account.reveal().split(":", 1)
+    return Secret(user), Secret(secret), credential("MIXPANEL_PROJECT_ID").reveal()
 
 
 def store_gzipped(response, path: Path) -> None:
