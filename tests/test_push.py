@@ -13,11 +13,18 @@ from tests.support.capture import Fault
 
 
 def mart_events(warehouse):
-    rows = query(warehouse, "select uuid, event, distinct_id, timestamp, properties from events order by event_at, uuid")
-    return [
-        {"uuid": u, "event": e, "distinct_id": d, "timestamp": t, "properties": json.loads(p)}
-        for u, e, d, t, p in rows
-    ]
+    """The events as PostHog is to receive them: the mart's properties, with its groups and person
+    properties as $groups, $set and $set_once."""
+    rows = query(warehouse, "select uuid, event, distinct_id, timestamp, properties, groups, person_set, person_set_once"
+                            " from events order by event_at, uuid")
+    events = []
+    for u, e, d, t, p, *people in rows:
+        properties = json.loads(p)
+        for key, value in zip(("$groups", "$set", "$set_once"), people):
+            if value is not None:
+                properties[key] = json.loads(value)
+        events.append({"uuid": u, "event": e, "distinct_id": d, "timestamp": t, "properties": properties})
+    return events
 
 
 def test_push_sends_every_event_once_exactly_as_the_mart_has_it(small_warehouse, capture, cli):
