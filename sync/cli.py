@@ -353,6 +353,8 @@ def _push_stream(con: duckdb.DuckDBPyConnection, path: Path, target, options: Pu
             what = f"no refused {stream.noun} to retry"
         elif summary.held:
             what = "nothing else pending"
+        elif con.execute(f"select count(*) from {stream.table} as e").fetchone()[0] == 0:
+            what = f"nothing to send, the {stream.mart} mart has no {stream.noun}" + (" with properties" if stream is streams.PERSONS else "")
         else:
             what = f"nothing pending, every {stream.singular} in the {stream.mart} mart was already delivered"
         out.print(f"{summary.destination}: {what}", highlight=False)

@@ -189,3 +189,14 @@ def test_a_refused_group_is_isolated_and_the_later_streams_still_go(warehouse, t
     assert query(warehouse, "select destination, uuid, http_status from sync.failed_events") == [("posthog:groups", refused, 400)]
     status = {d["destination"]: d for d in json.loads(cli("status", "--json").output)["destinations"]}
     assert (status["posthog:groups"]["failed"], status["posthog:groups"]["pending"]) == (1, 0)
+
+
+def test_streams_with_nothing_to_send_say_so(small_warehouse, cli, capture):
+    """A Mixpanel export without profiles or groups: the push says there is nothing to send for
+    them, rather than that everything was delivered."""
+    result = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
+    assert result.exit_code == 0, result.output
+    assert "posthog:persons: nothing to send, the persons mart has no persons with properties" in result.output
+    assert "posthog:groups: nothing to send, the groups mart has no groups" in result.output
+    assert "posthog:identities: 1 links delivered" in result.output   # bob's device and user id
+    assert "posthog: 6 events delivered" in result.output
