@@ -56,14 +56,17 @@ select
         'source_event_id', 'bench-' || i
     ) as properties,
     cast(null as json) as groups,
-    json_object(   -- what the mart's seed puts in $set for a Mixpanel event like this one
-        '$browser', (['Chrome', 'Firefox', 'Safari'])[1 + i % 3],
-        '$os', (['Mac OS X', 'Windows', 'iOS', 'Android'])[1 + i % 4],
-        '$current_url', 'https://shop.example.com/item/' || (i % 977),
-        '$geoip_city_name', (['Paris', 'São Paulo', 'Tōkyō', 'Zürich'])[1 + i % 4],
-        '$geoip_country_code', (['FR', 'BR', 'JP', 'CH'])[1 + i % 4]
-    ) as person_set,
-    cast(null as json) as person_set_once,
+    json_object(   -- what the events mart adds for PostHog to an event like this one: markers and $set
+        'historical_migration', true, 'analytics_source', 'mixpanel',
+        '$import_job_id', '3f0c2a4e-8d7b-5c1e-9a6f-2b4d8e0c1a7f', '$geoip_disable', true,
+        '$set', json_object(
+            '$browser', (['Chrome', 'Firefox', 'Safari'])[1 + i % 3],
+            '$os', (['Mac OS X', 'Windows', 'iOS', 'Android'])[1 + i % 4],
+            '$current_url', 'https://shop.example.com/item/' || (i % 977),
+            '$geoip_city_name', (['Paris', 'São Paulo', 'Tōkyō', 'Zürich'])[1 + i % 4],
+            '$geoip_country_code', (['FR', 'BR', 'JP', 'CH'])[1 + i % 4]
+        )
+    ) as posthog_properties,
     event_at,
     'mixpanel' as source_system,
     'bench-' || i as source_event_id,
@@ -81,7 +84,7 @@ def make_warehouse(n: int) -> Path:
     if path.exists():
         with duckdb.connect(str(path), read_only=True) as con:
             columns = {name for (name,) in con.execute("select column_name from information_schema.columns where table_name = 'events'").fetchall()}
-        if not {"build_id", "person_set"} <= columns:   # made by an older benchmark, before the mart had these
+        if not {"build_id", "posthog_properties"} <= columns:   # made by an older benchmark, before the mart had these
             path.unlink()
     if not path.exists():
         con = duckdb.connect(str(path))

@@ -56,6 +56,7 @@ def test_one_push_sends_persons_links_groups_then_events_each_once(warehouse, tm
     assert ana["properties"] | {"$anon_distinct_id": None} == {
         "$anon_distinct_id": None, "$amplitude_user_id": "amp-ana", "$amplitude_device_id": "amp-d1",
         "historical_migration": True, "analytics_source": "amplitude", "source_system": "amplitude",
+        "$geoip_disable": True,
     }
     gus = next(e for e in links if e["distinct_id"] == "ünï-gus")
     assert gus["properties"]["$mixpanel_device_id"] == "設備-9"
@@ -70,6 +71,12 @@ def test_one_push_sends_persons_links_groups_then_events_each_once(warehouse, tm
     assert {key: e["properties"]["$group_set"] for key, e in groups.items()} == people.GROUPS
     assert groups[("company", "acme")]["distinct_id"] == "seg-eve"
     assert groups[("company", "acme")]["properties"]["historical_migration"] is True
+    # every stream carries PostHog's importer's markers, $geoip_disable included
+    for event in sent:
+        assert (event["properties"]["historical_migration"], event["properties"]["$geoip_disable"]) == (True, True), event
+        assert event["properties"]["analytics_source"] in ("amplitude", "mixpanel", "segment", "ga4")
+    assert {e["properties"]["$import_job_id"] for e in sent if _kind(e) == "events"} == \
+        {job for (job,) in query(warehouse, "select import_job_id from stg_landing__loads")}
 
     # events carry their groups, and person properties as PostHog's importer puts them
     by_source_id = {e["properties"].get("source_event_id"): e for e in sent if _kind(e) == "events"}

@@ -74,7 +74,7 @@ def test_requests_stay_under_500kb_and_2500_messages_and_big_messages_fail(small
         insert into main.events
         select cast(uuid() as varchar), 'Viewed', 'user-' || (i % 7), false,
             strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
-            cast(json_object('i', i, 'pad', repeat('é', 100)) as json), null, null, null,
+            cast(json_object('i', i, 'pad', repeat('é', 100)) as json), null, '{}', 
             timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Viewed', 2, i, null
         from range(6000) as t(i)
         """

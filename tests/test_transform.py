@@ -33,9 +33,14 @@ def test_small_export_becomes_events_rejects_and_duplicates(built_small):
         "source_event_id": "ins-001",
     }
     # the person-level properties PostHog's importer also puts in $set
-    (person_set,) = query(built_small, "select person_set::varchar from events where uuid = ?", [mixpanel_uuid("ins-001")])[0]
-    assert json.loads(person_set) == {"$browser": "Chrome", "$current_url": "https://example.com/été", "$geoip_city_name": "Zürich",
-                                      "$geoip_subdivision_1_name": "ZH", "$geoip_country_code": "CH"}
+    (extra,) = query(built_small, "select posthog_properties::varchar from events where uuid = ?", [mixpanel_uuid("ins-001")])[0]
+    extra = json.loads(extra)
+    assert extra["$set"] == {"$browser": "Chrome", "$current_url": "https://example.com/été", "$geoip_city_name": "Zürich",
+                             "$geoip_subdivision_1_name": "ZH", "$geoip_country_code": "CH"}
+    # PostHog's importer's markers: $geoip_disable keeps PostHog from geolocating history anew
+    (import_job_id,) = query(built_small, "select import_job_id from stg_landing__loads where load_id = 1")[0]
+    assert {k: extra[k] for k in ("historical_migration", "analytics_source", "$import_job_id", "$geoip_disable")} == {
+        "historical_migration": True, "analytics_source": "mixpanel", "$import_job_id": import_job_id, "$geoip_disable": True}
     purchase = by_uuid[mixpanel_uuid("ins-002")]
     assert purchase[3] == "2020-10-13T17:50:00.123000Z"
     assert json.loads(purchase[4]) == {

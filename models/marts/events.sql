@@ -7,15 +7,16 @@
     key wins over an existing key of the same name; nested values, nulls and Unicode are
     copied as they are;
   - provenance: `source_system` and `source_event_id` are added to properties;
-  - groups: {group type: key} (see macros/groups.sql) when the record names groups, sent to
-    PostHog as properties.$groups;
-  - person properties on the event, as PostHog's importer sends them (properties.$set and
-    $set_once): person_set holds the properties the `event_person_properties` seed lists for
-    the source with operation `set` (browser, OS, device, geo, current page), person_set_once
-    those with `set_once` plus the record's own set-once person properties (Amplitude's
-    `initial_*` as `$initial_*`). `dbt build --vars '{person_properties_on_events: false}'`
-    leaves both null. They are columns of their own, not in `properties`, so a destination
-    that has no use for them (Segment) does not receive PostHog's keys.
+  - groups: {group type: key} (see macros/groups.sql) when the record names groups;
+  - posthog_properties: what PostHog receives in properties besides `properties`, as PostHog's
+    own importer adds it: its markers (historical_migration, analytics_source, $import_job_id
+    = the landed file's id in stg_landing__loads, $geoip_disable unless the var
+    posthog_geoip_disable is false; macros/posthog.sql), `$groups`, and the person properties
+    on the event: `$set` holds the properties the `event_person_properties` seed lists for the
+    source with operation `set` (browser, OS, device, geo, current page), `$set_once` those
+    with `set_once` plus the record's own set-once person properties (Amplitude's `initial_*`
+    as `$initial_*`). `dbt build --vars '{person_properties_on_events: false}'` leaves `$set`
+    and `$set_once` out. A column of its own, so Segment does not receive PostHog's keys.
   Incremental by load: a build maps only the events of loads newer than the newest one here.
   After changing a mapping, run `dbt build --full-refresh`; events already delivered are not
   sent again (the push ledger remembers them by uuid).
@@ -177,12 +178,15 @@ mapped_final as (
         mapped.load_id,
         mapped.line_number,
         mapped.groups,
-        mapped.person_properties_once
+        mapped.person_properties_once,
+        loads.import_job_id
 
     from mapped
     left join event_name_mappings
         on event_name_mappings.source_system = mapped.source_system
         and event_name_mappings.source_event = mapped.source_event_name
+    left join {{ ref('stg_landing__loads') }} as loads
+        on loads.load_id = mapped.load_id
 
 ),
 
@@ -227,8 +231,12 @@ final as (
         timestamp,
         properties,
         groups,
-        cast(set_text as json) as person_set,
-        cast('{' || nullif(set_once_fields, '') || '}' as json) as person_set_once,
+        cast('{' || concat_ws(',',
+            {{ posthog_markers('source_system', 'import_job_id') }},
+            '"$groups":' || cast(groups as varchar),
+            '"$set":' || set_text,
+            '"$set_once":{' || nullif(set_once_fields, '') || '}'
+        ) || '}' as json) as posthog_properties,
         event_at,
         source_system,
         source_event_id,

@@ -8,7 +8,8 @@
   - uuid: UUIDv5 of the group, its properties and the newest load those values came from: a
     group is sent when first seen and again when a newer load brings property values, as
     PostHog's importer sends `$groupidentify` when a group's properties are first seen or change;
-  - event_at / timestamp: when the newest property value was stated, else first seen.
+  - event_at / timestamp: when the newest property value was stated, else first seen;
+  - posthog_properties: the markers PostHog's importer puts on its `$groupidentify` (macros/posthog.sql).
   At most 5 group types (PostHog's limit): the test at_most_five_group_types fails the build
   beyond that. Incremental: a build recomputes only the groups new loads name, each from all
   of its records.
@@ -88,6 +89,7 @@ final as (
         seen.group_type,
         seen.group_key,
         cast(coalesce(regrouped.properties, '{}') as json) as properties,
+        cast('{' || {{ posthog_markers('seen.source_systems[1]') }} || '}' as json) as posthog_properties,
         seen.distinct_id,
         seen.distinct_id_is_anonymous,
         {{ to_iso8601_utc('coalesce(regrouped.properties_at, seen.first_seen_at)') }} as timestamp,

@@ -10,7 +10,8 @@
   uuid: UUIDv5 of the pair, so a pair is sent once whatever is rebuilt.
   properties: the `$identify` event's properties as PostHog's importer writes them:
   $anon_distinct_id, for Mixpanel and Amplitude `$<source>_user_id` and `$<source>_device_id`,
-  historical_migration and analytics_source (the source of the first record), source_system.
+  its markers (historical_migration, analytics_source = the source of the first record,
+  $geoip_disable; macros/posthog.sql), source_system.
   Incremental: a build recomputes only the pairs that new loads show, each from all of its records.
 #}
 
@@ -81,7 +82,7 @@ final as (
                 then ',"$' || source_system || '_user_id":' || to_json(known_id)
                     || ',"$' || source_system || '_device_id":' || to_json(anonymous_id)
                 else '' end
-            || ',"historical_migration":true,"analytics_source":' || to_json(source_system)
+            || ',' || {{ posthog_markers('source_system') }}
             || ',"source_system":' || to_json(source_system) || '}' as json) as properties,
         known_id as distinct_id,   -- who the link is sent as: the known id takes the anonymous one
         false as distinct_id_is_anonymous,

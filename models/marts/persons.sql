@@ -7,6 +7,8 @@
   - properties_once: the person's set-once properties (Amplitude `initial_*` as `$initial_*`):
     for each key the value from the earliest record wins, as PostHog's `$set_once` keeps the
     first value it is given;
+  - posthog_properties: the markers PostHog's importer puts on what it sends (macros/posthog.sql;
+    analytics_source = the first of the person's sources), sent with the `$identify`;
   - first_seen_at / last_seen_at over all of the person's records;
   - uuid: UUIDv5 of distinct_id, properties and the newest load those values came from, so a
     person is sent again when a newer load brings property values (even ones equal to what was
@@ -83,6 +85,7 @@ final as (
         cast(coalesce(regrouped.properties, '{}') as json) as properties,
         cast(coalesce(regrouped_once.properties, '{}') as json) as properties_once,
         regrouped.properties is not null or regrouped_once.properties is not null as has_properties,
+        cast('{' || {{ posthog_markers('seen.source_systems[1]') }} || '}' as json) as posthog_properties,
         {{ to_iso8601_utc('seen.last_seen_at') }} as timestamp,
         seen.last_seen_at as event_at,
         seen.first_seen_at,

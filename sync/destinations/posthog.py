@@ -21,19 +21,20 @@ MAX_EVENT_BYTES = 900 * 1024
 # One event's JSON, built by DuckDB straight from the mart's columns. String concatenation
 # with to_json() for every text value is twice as fast as json_object() and escapes the same;
 # `properties` is already JSON (the mart's contract types it) and goes in as it is.
-# The event's groups and person properties (columns of the mart) join its properties as PostHog's
-# $groups, $set and $set_once; `properties` always holds at least source_system.
-PEOPLE_KEYS_SQL = (
-    """concat_ws(',', '"$groups":' || cast(e.groups as varchar), '"$set":' || cast(e.person_set as varchar),"""
-    """ '"$set_once":' || cast(e.person_set_once as varchar))"""
+# One event's JSON, built by DuckDB straight from the mart's columns. String concatenation
+# with to_json() for every text value is twice as fast as json_object() and escapes the same.
+# PostHog's properties are the mart's `properties` joined with its `posthog_properties` (the
+# markers PostHog's importer adds, $groups, $set, $set_once; both JSON objects by the mart's
+# contract, `posthog_properties` never empty).
+PROPERTIES_SQL = (
+    """case when cast(e.properties as varchar) = '{}' then cast(e.posthog_properties as varchar)"""
+    """ else left(cast(e.properties as varchar), length(cast(e.properties as varchar)) - 1)"""
+    """ || ',' || substr(cast(e.posthog_properties as varchar), 2) end"""
 )
 PAYLOAD_SQL = (
     """'{"uuid":' || to_json(e.uuid) || ',"event":' || to_json(e.event)"""
     """ || ',"distinct_id":' || to_json(e.distinct_id) || ',"timestamp":' || to_json(e.timestamp)"""
-    """ || ',"properties":' || case"""
-    """ when e.groups is null and e.person_set is null and e.person_set_once is null then cast(e.properties as varchar)"""
-    """ when cast(e.properties as varchar) = '{}' then '{' || """ + PEOPLE_KEYS_SQL + """ || '}'"""
-    """ else left(cast(e.properties as varchar), length(cast(e.properties as varchar)) - 1) || ',' || """ + PEOPLE_KEYS_SQL + """ || '}' end || '}'"""
+    """ || ',"properties":' || """ + PROPERTIES_SQL + """ || '}'"""
 )
 
 
@@ -120,7 +121,7 @@ class PostHog:
         return (
             """'{"uuid":' || to_json(e.uuid) || ',"event":"$identify","distinct_id":' || to_json(e.distinct_id)"""
             """ || ',"timestamp":' || to_json(e.timestamp)"""
-            f""" || ',"properties":{{' || {person} || '}}}}'"""
+            f""" || ',"properties":{{' || {person} || ',' || substr(cast(e.posthog_properties as varchar), 2) || '}}'"""
         )
 
     @staticmethod
@@ -143,7 +144,7 @@ class PostHog:
             """ || ',"timestamp":' || to_json(e.timestamp)"""
             """ || ',"properties":{"$group_type":' || to_json(e.group_type) || ',"$group_key":' || to_json(e.group_key)"""
             """ || ',"$group_set":' || cast(e.properties as varchar)"""
-            """ || ',"historical_migration":true,"analytics_source":' || to_json(e.source_systems[1]) || '}}'"""
+            """ || ',' || substr(cast(e.posthog_properties as varchar), 2) || '}'"""
         )
 
     def __repr__(self) -> str:
