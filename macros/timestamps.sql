@@ -46,6 +46,26 @@
     strftime({{ ts }}, '%Y-%m-%dT%H:%M:%S.%fZ')
 {% endmacro %}
 
+{#
+  An event's time as the events mart keeps and sends it, by the var `timestamp_precision`:
+  `microsecond` (the default) keeps what the source had; `second` cuts it to whole seconds and
+  writes it as PostHog's Mixpanel importer does (`2020-10-13T17:48:31+00:00`), so that events a
+  PostHog managed migration also imported carry the same uuid, event, distinct_id and timestamp
+  and PostHog can merge them.
+#}
+{% macro event_time(ts) -%}
+    {%- if var('timestamp_precision', 'microsecond') == 'second' -%} date_trunc('second', {{ ts }})
+    {%- elif var('timestamp_precision', 'microsecond') == 'microsecond' -%} {{ ts }}
+    {%- else -%} {{ exceptions.raise_compiler_error("timestamp_precision must be 'microsecond' or 'second', got '" ~ var('timestamp_precision') ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro event_timestamp(ts) -%}
+    {%- if var('timestamp_precision', 'microsecond') == 'second' -%} strftime({{ event_time(ts) }}, '%Y-%m-%dT%H:%M:%S+00:00')
+    {%- else -%} {{ to_iso8601_utc(event_time(ts)) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro is_plausible_event_time(ts) %}
     ({{ ts }} >= cast('{{ var("earliest_valid_timestamp") }}' as timestamp)
      and {{ ts }} < cast('{{ var("latest_valid_timestamp") }}' as timestamp))

@@ -28,6 +28,7 @@ def test_small_export_becomes_events_rejects_and_duplicates(built_small):
         "$geoip_city_name": "Zürich",
         "$geoip_subdivision_1_name": "ZH",
         "$geoip_country_code": "CH",
+        "$geoip_country_name": "Switzerland",   # from mp_country_code, as PostHog's importer names it
         "mp_lib": "web",
         "source_system": "mixpanel",
         "source_event_id": "ins-001",
@@ -36,7 +37,7 @@ def test_small_export_becomes_events_rejects_and_duplicates(built_small):
     (extra,) = query(built_small, "select posthog_properties::varchar from events where uuid = ?", [mixpanel_uuid("ins-001")])[0]
     extra = json.loads(extra)
     assert extra["$set"] == {"$browser": "Chrome", "$current_url": "https://example.com/été", "$geoip_city_name": "Zürich",
-                             "$geoip_subdivision_1_name": "ZH", "$geoip_country_code": "CH"}
+                             "$geoip_subdivision_1_name": "ZH", "$geoip_country_code": "CH", "$geoip_country_name": "Switzerland"}
     # PostHog's importer's markers: $geoip_disable keeps PostHog from geolocating history anew
     (import_job_id,) = query(built_small, "select import_job_id from stg_landing__loads where load_id = 1")[0]
     assert {k: extra[k] for k in ("historical_migration", "analytics_source", "$import_job_id", "$geoip_disable")} == {

@@ -11,14 +11,18 @@
     function over the record's content, so copies collapse and reruns agree.
   - groups: the properties the `group_type_mappings` seed declares for mixpanel (a key, or a
     list of keys), each under its group type
+  - properties: as exported, plus $geoip_country_name from mp_country_code (the `country_names`
+    seed: PostHog's importer's names), when the record has no $geoip_country_name of its own
 #}
 -- depends_on: {{ ref('group_type_mappings') }}
+-- depends_on: {{ ref('country_names') }}
 
 {#- every field read from the record, with one parse (positions below are 1-based) #}
 {%- set fields = [
     'event', 'properties.$insert_id', 'properties.distinct_id', 'properties.$user_id',
     'properties.$device_id', 'properties.time',
-    'properties', 'properties.$distinct_id_before_identity'
+    'properties', 'properties.$distinct_id_before_identity', 'properties.mp_country_code',
+    'properties.$geoip_country_name'
 ] %}
 {%- set group_types = backfill.seeded_group_types('mixpanel') %}
 {%- for property, group_type in group_types %}{% do fields.append('properties.' ~ property) %}{% endfor %}
@@ -52,14 +56,15 @@ parsed as (
         file_path,
         record,
         {{ first_of('field', [1]) }} as source_event_name,
-        {{ object_or('field[7]') }} as source_properties,
+        {{ object_or('field[7]') }} as record_properties,
         {{ first_of('field', [2]) }} as insert_id,
         {{ raw_id('field[3]') }} as given_id,
         {{ raw_id('field[4]') }} as user_id,
         {{ raw_id('field[5]') }} as device_id,
         case when json_type(field[8]) = 'VARCHAR' then {{ raw_id('field[8]') }} end as before_identity,
         {{ value_text('field[6]') }} as source_time,
-        {{ group_links([no_group_links()] + group_types_links(group_types, 9)) }} as group_links
+        {{ group_links([no_group_links()] + group_types_links(group_types, 11)) }} as group_links,
+        case when field[10] is null then {{ country_name(value_text('field[9]')) }} end as country_name
 
     from extracted
 
@@ -101,7 +106,10 @@ final as (
         ]) }} as identity_links,   -- $device_id with $user_id; the id before identify with the user's
         source_time,
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
-        source_properties,
+        case
+            when country_name is not null then {{ json_add_keys('record_properties', {'$geoip_country_name': 'country_name'}) }}
+            else record_properties
+        end as source_properties,
         cast(null as json) as person_properties,
         cast(null as json) as person_properties_once,
         {{ groups_object('group_links') }} as groups,
