@@ -298,9 +298,9 @@ def push_command(
             unbuilt = _check_build(con, force)
             announced = False
             for stream in chosen:
-                if not pushing.has_mart(con, stream) and only is None:
+                if not pushing.has_mart(con, stream, target) and only is None:
                     # a warehouse built before this stream's mart existed: the others still go
-                    err.print(f"{stream.ledger_name(target.name)}: no `{stream.mart}` mart yet (run dbt build): skipped", highlight=False)
+                    err.print(f"{stream.ledger_name(target.name)}: no `{stream.mart_for(target)}` mart yet (run dbt build): skipped", highlight=False)
                     continue
                 summary, announced = _push_stream(con, path, target, replace(options, stream=stream.name), stream, progress, announced)
                 if summary.failed:
@@ -436,8 +436,8 @@ def _dry_run(target, options: PushOptions, chosen: tuple[streams.Stream, ...], f
     with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
         unbuilt = _check_build(con, force)
         for stream in chosen:
-            if not pushing.has_mart(con, stream) and len(chosen) > 1:
-                err.print(f"{stream.ledger_name(target.name)}: no `{stream.mart}` mart yet (run dbt build): skipped", highlight=False)
+            if not pushing.has_mart(con, stream, target) and len(chosen) > 1:
+                err.print(f"{stream.ledger_name(target.name)}: no `{stream.mart_for(target)}` mart yet (run dbt build): skipped", highlight=False)
                 continue
             where = folder or Path("dry-run") / (target.name + (f"-{stream.name}" if stream.suffix else ""))
             if folder is not None and len(chosen) > 1:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from sync import streams
+from sync.destinations import for_stream
 from sync.warehouse import ledger_views, relation_exists, utcnow
 
 
@@ -280,7 +281,7 @@ def pending_windows(
 
 def stream_table(destination: str) -> str:
     """The mart a ledger stream reads ("posthog:persons" reads the persons mart; see sync.streams)."""
-    return streams.of(destination).table
+    return streams.of(destination).table_for(for_stream(destination))
 
 
 def count_pending(con: duckdb.DuckDBPyConnection, selection: Selection) -> int:

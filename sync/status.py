@@ -28,7 +28,7 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             name = stream.ledger_name(destination)
             if stream is streams.EVENTS or name in pushed:
                 report["destinations"].append(_destination(con, name, has_sync, has_events))
-            elif has_events and relation_exists(con, "main", stream.mart):
+            elif has_events and relation_exists(con, "main", stream.mart_for(DESTINATIONS[destination])):
                 entry = _destination(con, name, has_sync, has_events)
                 if entry["pending"]:
                     report["destinations"].append(entry)
@@ -56,7 +56,7 @@ def _destination(con: duckdb.DuckDBPyConnection, name: str, has_sync: bool, has_
         "last_run": None,
     }
     table = ledger.stream_table(name)
-    if has_events and not relation_exists(con, "main", streams.of(name).mart):
+    if has_events and not relation_exists(con, "main", streams.of(name).mart_for(for_stream(name))):
         return entry   # a mart this warehouse has not built yet
     if not has_sync:
         if has_events:

@@ -28,6 +28,15 @@ class Stream:
     def ledger_name(self, destination: str) -> str:
         return destination + self.suffix
 
+    def mart_for(self, destination) -> str:
+        """The dbt model the stream reads for `destination` (a class or instance, or None): the
+        events in the destination's own shape (Segment's `segment_events`), the others as they are."""
+        return getattr(destination, "events_mart", self.mart) if self is EVENTS and destination is not None else self.mart
+
+    def table_for(self, destination) -> str:
+        mart = self.mart_for(destination)
+        return self.table if mart == self.mart else f"main.{mart}"
+
     def payload_sql(self, destination, set_once: bool = True) -> str:
         """One row's JSON for `destination`, as a DuckDB expression over the mart `e`."""
         if self is PERSONS:

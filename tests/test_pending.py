@@ -62,7 +62,7 @@ def add_to_load(warehouse: Path, load_id: int, n: int) -> None:
         insert into main.events
         select cast(uuid() as varchar), 'Late', 'user-' || i, false,
                strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
-               cast(json_object('i', i) as json), null, '{"historical_migration":true}', timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Late',
+               cast(json_object('i', i) as json), null, null, '{"historical_migration":true}', timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Late',
                $load, 1000 + i, 'another-build'
         from range($n) as t(i)
         """,

@@ -224,7 +224,7 @@ def add_events(warehouse, n: int, load_id: int = 2) -> None:
         select
             cast(uuid() as varchar), 'Synthetic', 'user-' || (i % 7), i % 2 = 0,
             strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
-            cast(json_object('i', i, 'source_system', 'mixpanel') as json), null, '{"historical_migration":true}',
+            cast(json_object('i', i, 'source_system', 'mixpanel') as json), null, null, '{"historical_migration":true}',
             timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Synthetic', ?, i, null
         from range(?) as t(i)
         """,
@@ -405,7 +405,7 @@ def test_posthog_defaults_follow_its_import_guidance(small_warehouse, capture, c
         insert into main.events
         select cast(uuid() as varchar), 'Late', 'user-1', false,
                strftime(timestamp '2021-06-01 23:59:58' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
-               cast('{}' as json), null, '{"historical_migration":true}', timestamp '2021-06-01 23:59:58' + to_seconds(i), 'mixpanel', null, 'Late', 2, i, null
+               cast('{}' as json), null, null, '{"historical_migration":true}', timestamp '2021-06-01 23:59:58' + to_seconds(i), 'mixpanel', null, 'Late', 2, i, null
         from range(4) as t(i)
         """
     )
@@ -429,7 +429,7 @@ def test_recent_and_future_events_are_held_back_from_posthog_unless_allowed(smal
         """
         insert into main.events
         select cast(uuid() as varchar), 'Recent', 'user-1', false,
-               strftime(event_at, '%Y-%m-%dT%H:%M:%S.%fZ'), cast('{}' as json), null, '{"historical_migration":true}', event_at, 'mixpanel', null, 'Recent', 2, i, null
+               strftime(event_at, '%Y-%m-%dT%H:%M:%S.%fZ'), cast('{}' as json), null, null, '{"historical_migration":true}', event_at, 'mixpanel', null, 'Recent', 2, i, null
         from (select i, (now() at time zone 'UTC') + case i when 0 then - interval 1 hour else interval 30 day end as event_at
               from range(2) as t(i))
         """

@@ -28,12 +28,19 @@ def test_segment_gets_every_event_once_as_track_or_page_within_its_limits(wareho
         assert ("userId" in message) != ("anonymousId" in message)
         if event == "$pageview":
             assert message["type"] == "page" and "event" not in message
+        elif event == "$screen":
+            assert message["type"] == "screen" and "event" not in message
         else:
             assert message["type"] == "track" and message["event"] == event
         assert not {"sentAt", "projectId", "receivedAt"} & set(message)
-    # a Segment page view replayed from the archive: anonymous, with its url
+        assert not [key for key in message["properties"] if key.startswith("$")], message   # Segment's spec, not PostHog's names
+    # a Segment page view replayed from the archive: anonymous, with its url where Segment's spec has it
     (page,) = [m for m in state.events if m["type"] == "page" and m["properties"]["source_system"] == "segment"]
-    assert page["anonymousId"] == "anon-2" and page["properties"]["$current_url"] == "https://shop.example/ü"
+    assert page["anonymousId"] == "anon-2" and page["properties"]["url"] == "https://shop.example/ü"
+    assert page["context"]["page"]["url"] == "https://shop.example/ü"
+    # an Amplitude event's IP and device id go in context
+    song = next(m for m in state.events if m["properties"]["source_system"] == "amplitude" and m.get("event") == "Song Played")
+    assert song["context"]["ip"] == "203.0.113.9" and song["context"]["device"]["id"].startswith("dev-")
     assert all(r["integrations"] is None and r["content_type"] == "application/json" for r in state.requests)
 
     again = cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture))
@@ -74,7 +81,7 @@ def test_requests_stay_under_500kb_and_2500_messages_and_big_messages_fail(small
         insert into main.events
         select cast(uuid() as varchar), 'Viewed', 'user-' || (i % 7), false,
             strftime(timestamp '2021-06-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%S.%fZ'),
-            cast(json_object('i', i, 'pad', repeat('é', 100)) as json), null, '{}', 
+            cast(json_object('i', i, 'pad', repeat('é', 100)) as json), null, null, '{}',
             timestamp '2021-06-01' + to_seconds(i), 'mixpanel', null, 'Viewed', 2, i, null
         from range(6000) as t(i)
         """
@@ -99,3 +106,25 @@ def test_wrong_write_key_stops_at_once_naming_the_variable(warehouse, tmp_path, 
     assert result.exit_code == 1 and "$SEGMENT_WRITE_KEY" in result.output and secret not in result.output
     assert [r["status"] for r in capture.state.requests] == [401]  # not retried
     assert query(warehouse, "select count(*) from sync.deliveries") == [(0,)]
+
+
+def test_a_replayed_segment_archive_keeps_its_spec_fields(warehouse, tmp_path, cli, dbt, capture):
+    """Archived Segment messages go back to Segment with their own context and properties, less
+    sentAt, messageId and projectId (Segment's guide to importing historical data)."""
+    context = {"ip": "198.51.100.7", "userAgent": "Mozilla/5.0 (X11; Linux x86_64)", "library": {"name": "analytics.js"},
+               "page": {"url": "https://shop.example/ü", "path": "/ü"}, "locale": "pl-PL"}
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text(json.dumps({
+        "type": "track", "event": "Order Completed", "userId": "u-1", "messageId": "ajs-1", "projectId": "p-1",
+        "sentAt": "2023-01-01T00:00:05Z", "timestamp": "2023-01-01T00:00:00Z", "context": context,
+        "properties": {"total": 9.5, "currency": "PLN"},
+    }, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert cli("load", "segment", str(archive)).exit_code == 0
+    dbt("build")
+    result = cli("push", "-d", "segment", "--only", "events", "--no-progress", env=segment_env(capture))
+    assert result.exit_code == 0, result.output
+    (message,) = capture.state.events
+    assert message["context"] == context
+    assert {k: message["properties"][k] for k in ("total", "currency")} == {"total": 9.5, "currency": "PLN"}
+    assert not {"sentAt", "projectId"} & set(message) and message["messageId"] != "ajs-1"
+    assert (message["type"], message["event"], message["userId"]) == ("track", "Order Completed", "u-1")

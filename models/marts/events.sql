@@ -8,6 +8,8 @@
     copied as they are;
   - provenance: `source_system` and `source_event_id` are added to properties;
   - groups: {group type: key} (see macros/groups.sql) when the record names groups;
+  - source_context: the source's own Segment `context` (archived Segment messages), which the
+    segment_events view sends back to Segment as it was;
   - posthog_properties: what PostHog receives in properties besides `properties`, as PostHog's
     own importer adds it: its markers (historical_migration, analytics_source, $import_job_id
     = the landed file's id in stg_landing__loads, $geoip_disable unless the var
@@ -179,6 +181,7 @@ mapped_final as (
         mapped.line_number,
         mapped.groups,
         mapped.person_properties_once,
+        mapped.source_context,
         loads.import_job_id
 
     from mapped
@@ -237,6 +240,7 @@ final as (
             '"$set":' || set_text,
             '"$set_once":{' || nullif(set_once_fields, '') || '}'
         ) || '}' as json) as posthog_properties,
+        source_context,
         event_at,
         source_system,
         source_event_id,

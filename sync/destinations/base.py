@@ -44,7 +44,8 @@ class Destination(Protocol):
     holds_recent: timedelta | None           # events newer than this are held back unless --allow-recent
     holds_recent_why: str | None             # why, in the destination's words
     set_once: str | None      # how --set-once/--set apply to its persons (None: they do not)
-    payload_sql: str          # DuckDB expression over the `events` mart giving one event's JSON
+    events_mart: str          # the dbt model its events are read from: `events`, or a view of it in its shape
+    payload_sql: str          # DuckDB expression over that model giving one event's JSON
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Destination": ...

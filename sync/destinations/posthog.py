@@ -61,6 +61,7 @@ class PostHog:
     set_once = "$set_once (safe for history, the default) or $set (overwrites)"
     too_large_reason = "event_too_large"
     payload_sql = PAYLOAD_SQL
+    events_mart = "events"
     # for dbt docs (models/exposures.yml): per mart, label, maturity, description
     docs_url = "https://posthog.com/docs/migrate"
     exposures = {

@@ -19,15 +19,18 @@ MAX_BODY_BYTES = 500_000      # Segment: a request is at most 500 KB (oversize �
 MAX_EVENT_BYTES = 32_000      # Segment: a message is at most 32 KB (oversize → 400)
 MAX_EVENTS = 2_500            # Segment: more messages in one batch → 200, and the batch is dropped
 
-# One message per event, built by DuckDB from the mart. `$pageview` becomes a `page` message,
-# everything else a `track`. A distinct_id that is only an anonymous/device id goes in
-# `anonymousId`, any other in `userId`. messageId = the event's uuid, so a resend is
-# deduplicated by Segment; the archived sentAt/messageId/projectId never reach the mart.
+# One message per event, built by DuckDB from the `segment_events` view (the events mart in
+# Segment's spec: context fields from the segment_fields seed, no `$`-keys in properties). A
+# distinct_id that is only an anonymous/device id goes in `anonymousId`, any other in `userId`.
+# messageId = the event's uuid, so a resend is deduplicated by Segment; an archived message's
+# sentAt/messageId/projectId never reach the mart.
 PAYLOAD_SQL = (
-    """'{"type":' || case when e.event = '$pageview' then '"page"' else '"track"' end"""
+    """'{"type":' || to_json(e.message_type)"""
     """ || case when e.distinct_id_is_anonymous then ',"anonymousId":' else ',"userId":' end || to_json(e.distinct_id)"""
-    """ || case when e.event = '$pageview' then '' else ',"event":' || to_json(e.event) end"""
+    """ || case e.message_type when 'track' then ',"event":' || to_json(e.event)"""
+    """ when 'screen' then coalesce(',"name":' || to_json(e.screen_name), '') else '' end"""
     """ || ',"properties":' || cast(e.properties as varchar)"""
+    """ || case when cast(e.context as varchar) = '{}' then '' else ',"context":' || cast(e.context as varchar) end"""
     """ || ',"timestamp":' || to_json(e.timestamp) || ',"messageId":' || to_json(e.uuid) || '}'"""
 )
 
@@ -50,6 +53,7 @@ class Segment:
     set_once = None                   # Segment's identify carries traits as they are
     too_large_reason = "message_too_large"
     payload_sql = PAYLOAD_SQL
+    events_mart = "segment_events"    # the events in Segment's spec (a dbt view over `events`)
     # for dbt docs (models/exposures.yml): per mart, label, maturity, description
     docs_url = "https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/"
     exposures = {

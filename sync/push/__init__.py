@@ -17,6 +17,7 @@ from sync.warehouse import relation_exists
 __all__ = ["RunSummary", "has_mart", "push"]
 
 
-def has_mart(con: duckdb.DuckDBPyConnection, stream: Stream) -> bool:
-    """Whether dbt has built the stream's mart (a warehouse built by an older version may lack one)."""
-    return relation_exists(con, "main", stream.mart)
+def has_mart(con: duckdb.DuckDBPyConnection, stream: Stream, destination) -> bool:
+    """Whether dbt has built the stream's mart for `destination` (a warehouse built by an older
+    version may lack one)."""
+    return relation_exists(con, "main", stream.mart_for(destination))

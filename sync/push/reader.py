@@ -39,9 +39,10 @@ class Stream:
 
 def stream_for(con: duckdb.DuckDBPyConnection, destination: Destination, options: PushOptions) -> Stream:
     kind = streams.BY_NAME[options.stream]
-    require_mart(con, kind.mart)
+    require_mart(con, kind.mart_for(destination))
     return Stream(
-        kind.ledger_name(destination.name), kind.table, kind.payload_sql(destination, options.set_once), kind.noun, kind.held,
+        kind.ledger_name(destination.name), kind.table_for(destination), kind.payload_sql(destination, options.set_once),
+        kind.noun, kind.held,
     )
 
 

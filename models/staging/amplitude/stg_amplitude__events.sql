@@ -147,6 +147,7 @@ final as (
             )
         end as person_properties_once,
         {{ groups_object('group_links') }} as groups,
+        cast(null as json) as source_context,
         group_links,
         coalesce(
             amplitude_uuid,

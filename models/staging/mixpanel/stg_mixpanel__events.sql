@@ -112,6 +112,7 @@ final as (
         end as source_properties,
         cast(null as json) as person_properties,
         cast(null as json) as person_properties_once,
+        cast(null as json) as source_context,
         {{ groups_object('group_links') }} as groups,
         group_links,
         case

@@ -8,6 +8,7 @@
   - time: timestamp, else originalTimestamp, else receivedAt (ISO 8601, converted to UTC)
   - uuid: derived from messageId (UUIDv5, namespace 'backfill_segment'), so copies of a
     message collapse; the original messageId, sentAt and projectId are not sent on
+  - source_context: the message's own `context`, so a replayed archive goes back to Segment with it
   - groups: a `group` call's groupId (its traits are the group's properties) and any other
     message's context.groupId, under the group type the `group_type_mappings` seed gives
     `groupId` for segment (none: groups are not read)
@@ -18,7 +19,7 @@
 {%- set fields = [
     'type', 'event', 'messageId', 'name', 'userId', 'anonymousId',
     'timestamp', 'originalTimestamp', 'receivedAt',
-    'properties', 'traits', 'context.traits', 'previousId', 'groupId', 'context.groupId'
+    'properties', 'traits', 'context.traits', 'previousId', 'groupId', 'context.groupId', 'context'
 ] %}
 {%- set group_type = (backfill.seeded_group_types('segment') | selectattr(0, 'equalto', 'groupId') | map(attribute=1) | list + [none])[0] %}
 
@@ -59,6 +60,7 @@ parsed as (
         {{ first_of('field', [7, 8, 9]) }} as source_time,
         {{ first_timestamp_of('field', [7, 8, 9]) }} as event_at,
         {{ object_or('field[10]') }} as properties,
+        {{ object_or('field[16]', otherwise='null') }} as source_context,
         {{ object_or('field[11]', otherwise=object_or('field[12]', otherwise='null')) }} as person_properties,
         case when lower({{ first_of('field', [1]) }}) = 'alias'
             then {{ identity_links([(raw_id('field[13]'), raw_id('field[5]'), 'alias')]) }}   -- previousId becomes userId
@@ -103,6 +105,7 @@ final as (
         end as source_properties,
         case when message_type in ('group', 'alias') then null else person_properties end as person_properties,   -- group traits describe the group
         cast(null as json) as person_properties_once,
+        source_context,
         {{ groups_object('group_links') }} as groups,
         group_links,
         case

@@ -18,7 +18,8 @@
      namespace of your own), so copies collapse; otherwise derive it from the content.
   ⑤ source_properties: a JSON object (json_object(...) or a column that holds one).
   Optional: person_properties (JSON: $set), rejection_reason / exclusion_reason (text), and ⑥
-  person_properties_once (JSON: $set_once), groups and group_links (see macros/groups.sql).
+  person_properties_once (JSON: $set_once), source_context (JSON: Segment's `context` when the
+  source has one), groups and group_links (see macros/groups.sql).
 #}
 
 with
@@ -72,6 +73,7 @@ final as (
         ) as source_properties,
         cast(null as json) as person_properties,
         cast(null as json) as person_properties_once,                           -- ⑥ optional: $set_once person properties
+        cast(null as json) as source_context,                                   -- ⑥ optional: a Segment-style context object
         cast(null as json) as groups,                                           -- ⑥ optional: {"group type": "key"} (macros/groups.sql)
         {{ no_group_links() }} as group_links,                                  -- ⑥ optional: groups and their properties
         cast(null as varchar) as rejection_reason,
