@@ -88,6 +88,13 @@ def test_one_push_sends_persons_links_groups_then_events_each_once(warehouse, tm
     assert by_source_id["mp-people-2"]["properties"]["$groups"] == {"company": "initech"}
     assert by_source_id["seg-people-3"]["properties"]["$groups"] == {"company": "acme"}
     assert by_source_id["7e0a1c00-0000-4000-8000-000000000005"]["properties"]["$groups"] == {"company": "globex", "team": "t1"}
+    # the properties PostHog's importer adds, as it names them
+    clicked = by_source_id["7e0a1c00-0000-4000-8000-000000000006"]
+    assert clicked["event"] == "$autocapture"
+    assert {k: clicked["properties"][k] for k in ("$geoip_city_name", "$geoip_country_name", "$ip", "$amplitude_user_id")} == {
+        "$geoip_city_name": "Kraków", "$geoip_country_name": "Polska", "$ip": "203.0.113.50", "$amplitude_user_id": "amp-bob"}
+    cleo = by_source_id["mp-people-2"]["properties"]
+    assert (cleo["$mixpanel_user_id"], cleo["$mixpanel_device_id"]) == ("mp-cleo", "mp-d1") and "$user_id" not in cleo
 
     # a rerun sends nothing; status agrees for every stream
     again = cli("push", "-d", "posthog", "--no-progress", env=push_env(capture))
@@ -155,6 +162,9 @@ def test_segment_gets_identify_alias_group_and_track(warehouse, tmp_path, cli, c
     aliases = {(m["previousId"], m["userId"]) for m in messages if m["type"] == "alias"}
     assert identifies | aliases == {(a, k) for a, k, _ in people.LINKS}
     assert aliases == {("seg-old", "seg-eve")}
+    clicked = next(m for m in messages if m.get("event") == "$autocapture")
+    assert clicked["context"]["location"] == {"city": "Kraków", "country": "Polska", "region": "Małopolskie"}
+    assert clicked["context"]["ip"] == "203.0.113.50" and not [k for k in clicked["properties"] if k.startswith("$")]
     groups = {m["groupId"]: m for m in messages if m["type"] == "group"}
     assert groups["acme"]["traits"] == people.GROUPS[("company", "acme")] and groups["acme"]["userId"] == "seg-eve"
     assert set(groups) == {key for _, key in people.GROUPS}

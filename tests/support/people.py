@@ -50,6 +50,8 @@ def amplitude_export(directory: Path, name: str = "amplitude-people.zip", record
         event(4, "03 09:00:00", user_id="amp-ana", device_id="amp-d1"),                 # a pair seen before
         event(5, "03 12:00:00", user_id="amp-bob", device_id="amp-d3",
               groups={"company": ["globex"], "team": "t1"}, group_properties={"company": {"globex": {"name": "Globex"}}}),
+        event(6, "03 12:01:00", user_id="amp-bob", device_id="amp-d3", event_type="[Amplitude] Element Clicked",
+              country="Polska", city="Kraków", region="Małopolskie", ip_address="203.0.113.50"),
     ]
     path = directory / name
     with zipfile.ZipFile(path, "w") as archive:
