@@ -8,7 +8,8 @@
     without a valid one gets a uuid derived from its content
   - properties: event_properties plus what PostHog's importer adds: $amplitude_user_id,
     $amplitude_device_id, $device_id, $amplitude_event_id, $amplitude_session_id (non-zero),
-    $ip (ip_address), $browser (os_name), $browser_version (os_version), $os (device_type),
+    $ip (ip_address), $browser (os_name), $browser_version (os_version), $os (os_name, as
+    shared/REFERENCE.md documents it; the importer's code at the time read device_type),
     $device_type (Windows/Linux → Desktop, iOS/Android → Mobile), geo ($geoip_country_name,
     $geoip_city_name, $geoip_subdivision_1_name from country, city, region) and page details
     ($current_url, $host, $pathname, $viewport_width/height from the `[Amplitude] Page ...`
@@ -119,7 +120,7 @@ final as (
             '$geoip_city_name': 'city',
             '$geoip_subdivision_1_name': 'region',
             '$browser': 'os_name',
-            '$os': 'device_type',
+            '$os': 'os_name',
             '$browser_version': "case when regexp_full_match(os_version, '-?[0-9]{1,18}') then to_json(cast(os_version as bigint)) else to_json(os_version) end",
             '$device_type': "case when device_type in ('Windows', 'Linux') then 'Desktop' when device_type in ('iOS', 'Android') then 'Mobile' end",
             '$ip': 'ip_address',
