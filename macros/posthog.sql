@@ -11,18 +11,3 @@
     {%- if import_job_id is not none %} || coalesce(',"$import_job_id":' || to_json({{ import_job_id }}), ''){% endif %}
     {%- if var('posthog_geoip_disable', true) %} || ',"$geoip_disable":true'{% endif %}
 {%- endmacro %}
-
-{#
-  The country name PostHog's Mixpanel importer gives an ISO 3166 alpha-2 code (upper or lower
-  case), from the `country_names` seed, read when the model compiles; null for an unknown code.
-#}
-{% macro country_name(code) -%}
-    {%- set names = seed_rows('country_names', 'upper(trim(country_code)), country_name', "nullif(trim(country_name), '') is not null") -%}
-    {%- if names | length == 0 -%}
-        cast(null as varchar)
-    {%- else -%}
-    case upper(trim({{ code }}))
-        {%- for code_value, name in names %} when '{{ code_value | replace("'", "''") }}' then '{{ name | replace("'", "''") }}'{% endfor %}
-    end
-    {%- endif -%}
-{%- endmacro %}

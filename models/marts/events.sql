@@ -7,6 +7,8 @@
     key wins over an existing key of the same name; nested values, nulls and Unicode are
     copied as they are;
   - provenance: `source_system` and `source_event_id` are added to properties;
+  - `$geoip_country_name`: the name the `country_names` seed gives the record's country code
+    (Mixpanel's mp_country_code), as PostHog's importer adds it;
   - groups: {group type: key} (see macros/groups.sql) when the record names groups;
   - source_context: the source's own Segment `context` (archived Segment messages), which the
     segment_events view sends back to Segment as it was;
@@ -171,7 +173,8 @@ mapped_final as (
             nullif(substr(cast(mapped.kept as varchar), 2, length(cast(mapped.kept as varchar)) - 2), ''),
             nullif(array_to_string(list_transform(mapped.moved, lambda r: cast(to_json(r.new) as varchar) || ':' || r.value), ','), ''),
             '"source_system":' || cast(to_json(mapped.source_system) as varchar),
-            '"source_event_id":' || cast(to_json(mapped.source_event_id) as varchar)
+            '"source_event_id":' || cast(to_json(mapped.source_event_id) as varchar),
+            '"$geoip_country_name":' || to_json(countries.country_name)
         ) || '}' as json) as properties,
         {{ event_time('mapped.event_at') }} as event_at,
         mapped.source_system,
@@ -190,6 +193,8 @@ mapped_final as (
         and event_name_mappings.source_event = mapped.source_event_name
     left join {{ ref('stg_landing__loads') }} as loads
         on loads.load_id = mapped.load_id
+    left join {{ ref('country_names') }} as countries
+        on countries.country_code = mapped.country_code
 
 ),
 

@@ -149,6 +149,7 @@ final as (
         end as person_properties_once,
         {{ groups_object('group_links') }} as groups,
         cast(null as json) as source_context,
+        cast(null as varchar) as country_code,
         group_links,
         coalesce(
             amplitude_uuid,

@@ -11,11 +11,10 @@
     function over the record's content, so copies collapse and reruns agree.
   - groups: the properties the `group_type_mappings` seed declares for mixpanel (a key, or a
     list of keys), each under its group type
-  - properties: as exported, plus $geoip_country_name from mp_country_code (the `country_names`
-    seed: PostHog's importer's names), when the record has no $geoip_country_name of its own
+  - country_code: mp_country_code (upper case) when the record has no $geoip_country_name of
+    its own; the events mart adds the name PostHog's importer gives it (`country_names` seed)
 #}
 -- depends_on: {{ ref('group_type_mappings') }}
--- depends_on: {{ ref('country_names') }}
 
 {#- every field read from the record, with one parse (positions below are 1-based) #}
 {%- set fields = [
@@ -56,7 +55,7 @@ parsed as (
         file_path,
         record,
         {{ first_of('field', [1]) }} as source_event_name,
-        {{ object_or('field[7]') }} as record_properties,
+        {{ object_or('field[7]') }} as source_properties,
         {{ first_of('field', [2]) }} as insert_id,
         {{ raw_id('field[3]') }} as given_id,
         {{ raw_id('field[4]') }} as user_id,
@@ -64,7 +63,7 @@ parsed as (
         case when json_type(field[8]) = 'VARCHAR' then {{ raw_id('field[8]') }} end as before_identity,
         {{ value_text('field[6]') }} as source_time,
         {{ group_links([no_group_links()] + group_types_links(group_types, 11)) }} as group_links,
-        case when field[10] is null then {{ country_name(value_text('field[9]')) }} end as country_name
+        case when field[10] is null then nullif(upper(trim({{ value_text('field[9]') }})), '') end as country_code
 
     from extracted
 
@@ -106,10 +105,8 @@ final as (
         ]) }} as identity_links,   -- $device_id with $user_id; the id before identify with the user's
         source_time,
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
-        case
-            when country_name is not null then {{ json_add_keys('record_properties', {'$geoip_country_name': 'country_name'}) }}
-            else record_properties
-        end as source_properties,
+        source_properties,
+        country_code,
         cast(null as json) as person_properties,
         cast(null as json) as person_properties_once,
         cast(null as json) as source_context,

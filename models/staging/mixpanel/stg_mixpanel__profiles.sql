@@ -88,6 +88,7 @@ final as (
         person_properties,
         cast(null as json) as person_properties_once,
         cast(null as json) as source_context,
+        cast(null as varchar) as country_code,
         cast(null as json) as groups,
         {{ no_group_links() }} as group_links,
         {{ uuid_v5('backfill_profile', canonical_json('record')) }} as uuid,

@@ -106,6 +106,7 @@ final as (
         case when message_type in ('group', 'alias') then null else person_properties end as person_properties,   -- group traits describe the group
         cast(null as json) as person_properties_once,
         source_context,
+        cast(null as varchar) as country_code,
         {{ groups_object('group_links') }} as groups,
         group_links,
         case

@@ -74,6 +74,7 @@ final as (
         cast(null as json) as person_properties,
         cast(null as json) as person_properties_once,                           -- ⑥ optional: $set_once person properties
         cast(null as json) as source_context,                                   -- ⑥ optional: a Segment-style context object
+        cast(null as varchar) as country_code,
         cast(null as json) as groups,                                           -- ⑥ optional: {"group type": "key"} (macros/groups.sql)
         {{ no_group_links() }} as group_links,                                  -- ⑥ optional: groups and their properties
         cast(null as varchar) as rejection_reason,
