@@ -49,6 +49,10 @@
 
 {#- The post-hook of every incremental model: what it has now taken in (its input's newest load). #}
 {% macro record_watermark() %}
+    {{ return(adapter.dispatch('record_watermark', 'backfill')()) }}
+{% endmacro %}
+
+{% macro default__record_watermark() %}
     delete from {{ this.schema }}.dbt_watermarks where model = '{{ this.identifier }}';
     insert into {{ this.schema }}.dbt_watermarks values ('{{ this.identifier }}', ({{ backfill.upstream_through_sql() }}), '{{ invocation_id }}')
 {% endmacro %}
@@ -62,6 +66,10 @@
   `dbt test` checks what the last build wrote.
 #}
 {% macro record_build() %}
+    {{ return(adapter.dispatch('record_build', 'backfill')()) }}
+{% endmacro %}
+
+{% macro default__record_build() %}
     {%- if execute -%}
         {%- set landed = run_query(
             "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'loads'"
@@ -83,6 +91,29 @@
         create table if not exists {{ target.schema }}.dbt_build as
         select cast(null as varchar) as build_id, cast(null as timestamp) as started_at
     {%- endif -%}
+{% endmacro %}
+
+{#- Spark (spike): a hook is one statement there (dbt-spark does not split on `;`), and plain
+    Parquet tables have no DELETE: the statements run one by one, and watermarks are appended
+    (last_built_load reads their max; load ids only grow). #}
+{% macro spark__record_build() %}
+    {%- if execute -%}
+        {%- if adapter.get_relation(database=none, schema='raw', identifier='loads') is none -%}
+            {{ exceptions.raise_compiler_error("the Spark warehouse has no raw tables yet: land an export first") }}
+        {%- endif -%}
+        {%- do run_query("create table if not exists " ~ target.schema ~ ".dbt_watermarks (model string, built_through_load bigint, build_id string) using parquet") -%}
+        {%- if flags.WHICH in ('build', 'run') -%}
+            {%- do run_query("drop table if exists " ~ target.schema ~ ".dbt_build") -%}
+            {%- do run_query("create table " ~ target.schema ~ ".dbt_build using parquet as select '" ~ invocation_id ~ "' as build_id, cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp) as started_at") -%}
+        {%- else -%}
+            {%- do run_query("create table if not exists " ~ target.schema ~ ".dbt_build using parquet as select cast(null as string) as build_id, cast(null as timestamp) as started_at") -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{% endmacro %}
+
+{% macro spark__record_watermark() %}
+    insert into {{ this.schema }}.dbt_watermarks select '{{ this.identifier }}', ({{ backfill.upstream_through_sql() }}), '{{ invocation_id }}'
 {% endmacro %}
 
 {% macro build_id() -%}

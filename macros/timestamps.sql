@@ -31,6 +31,25 @@
     )[1]
 {% endmacro %}
 
+{#- Spark: the same rules; `transform(array(x), t -> ...)[0]` evaluates `x` once, as DuckDB's
+    list_transform idiom does. timestamp_micros gives a TIMESTAMP in the session zone (UTC). #}
+{% macro spark__epoch_to_timestamp(value, unit='auto') %}
+    {%- set micros_per = {'s': '1000000', 'ms': '1000', 'us': '1'} -%}
+    transform(
+        array(try_cast(cast({{ value }} as string) as double)),
+        t -> case
+            when t is null or isnan(t) or t <= 0 or t >= 1e17 then null
+            {%- if unit == 'auto' %}
+            when t >= 1e14 then null
+            when t > 1e10 then timestamp_micros(cast(round(t * 1000) as bigint))
+            else timestamp_micros(cast(round(t * 1000000) as bigint))
+            {%- else %}
+            else timestamp_micros(cast(round(t * {{ micros_per[unit] }}) as bigint))
+            {%- endif %}
+        end
+    )[0]
+{% endmacro %}
+
 {#
   Reinterpret a naive timestamp that holds wall-clock time in `tz` (an IANA name) as UTC.
 #}

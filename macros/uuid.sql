@@ -19,6 +19,20 @@
     )[1]
 {% endmacro %}
 
+{#- Spark: the same bytes hashed (namespace, then the name as UTF-8); the variant nibble is
+    one of 8, 9, a, b by the hash's 17th hex digit mod 4. #}
+{% macro spark__uuid_v5(namespace_ascii, name) %}
+    {%- if namespace_ascii | length != 16 -%}
+        {{ exceptions.raise_compiler_error("uuid_v5 needs a 16-byte namespace, got '" ~ namespace_ascii ~ "'") }}
+    {%- endif -%}
+    transform(
+        array(sha1(concat(encode('{{ namespace_ascii }}', 'UTF-8'), encode({{ name }}, 'UTF-8')))),
+        h -> substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-5' || substr(h, 14, 3) || '-'
+            || substr('89ab', cast(conv(substr(h, 17, 1), 16, 10) as int) % 4 + 1, 1)
+            || substr(h, 18, 3) || '-' || substr(h, 21, 12)
+    )[0]
+{% endmacro %}
+
 {# A canonical lower-case uuid, or null when `value` is not one. #}
 {% macro as_uuid(value) %}
     list_transform(
