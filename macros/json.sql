@@ -67,3 +67,15 @@
 {% macro json_pointer(parts) -%}
     ('/' || {% for part in parts %}replace(replace({{ part }}, '~', '~0'), '/', '~1'){% if not loop.last %} || '/' || {% endif %}{% endfor %})
 {%- endmacro %}
+
+{#
+  The JSON object `object` with only the entries (`p.key`, `p.value`) for which `keep` holds,
+  in their order, each under the key `key` (default: as it was); null when none is kept.
+#}
+{% macro object_where(object, keep, key='p.key') -%}
+    (
+        select to_json(map_from_entries(list({'k': {{ key }}, 'v': p.value} order by p.id)))
+        from json_each({{ object }}) as p
+        where {{ keep }}
+    )
+{%- endmacro %}

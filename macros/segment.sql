@@ -37,11 +37,8 @@
 {# `object` (JSON) without its keys that start with `$`. #}
 {% macro without_dollar_keys(object) -%}
     case
-        when contains(cast({{ object }} as varchar), '"$') then coalesce((
-            select to_json(map_from_entries(list({'k': p.key, 'v': p.value} order by p.id)))
-            from json_each({{ object }}) as p
-            where not starts_with(p.key, '$')
-        ), cast('{}' as json))
+        when contains(cast({{ object }} as varchar), '"$') then
+            coalesce({{ object_where(object, "not starts_with(p.key, '$')") }}, cast('{}' as json))
         else {{ object }}
     end
 {%- endmacro %}

@@ -133,19 +133,15 @@ final as (
             '$referring_domain': 'page_27',
         }) }} as source_properties,
         case
-            when contains(cast(person_properties as varchar), '"EMPTY"') or contains(cast(person_properties as varchar), '"initial_') then coalesce((
-                select to_json(map_from_entries(list({'k': p.key, 'v': p.value} order by p.id)))
-                from json_each(person_properties) as p
-                where cast(p.value as varchar) <> '"EMPTY"' and not starts_with(p.key, 'initial_')
-            ), cast('{}' as json))
+            when contains(cast(person_properties as varchar), '"EMPTY"') or contains(cast(person_properties as varchar), '"initial_') then coalesce(
+                {{ object_where('person_properties', "cast(p.value as varchar) <> '\"EMPTY\"' and not starts_with(p.key, 'initial_')") }},
+                cast('{}' as json)
+            )
             else person_properties
         end as person_properties,
         case
-            when contains(cast(person_properties as varchar), '"initial_') then (
-                select to_json(map_from_entries(list({'k': '$' || p.key, 'v': p.value} order by p.id)))
-                from json_each(person_properties) as p
-                where cast(p.value as varchar) <> '"EMPTY"' and starts_with(p.key, 'initial_')
-            )
+            when contains(cast(person_properties as varchar), '"initial_') then
+                {{ object_where('person_properties', "cast(p.value as varchar) <> '\"EMPTY\"' and starts_with(p.key, 'initial_')", key="'$' || p.key") }}
         end as person_properties_once,
         {{ groups_object('group_links') }} as groups,
         cast(null as json) as source_context,
