@@ -77,7 +77,7 @@ def to_spark(folder: Path) -> None:
     for schema, table in tables:
         target = "raw" if schema == "raw" else spark_engine.MODELS_SCHEMA
         spark.sql(f"drop table if exists `{target}`.`{table}`")
-        partition = "load_id" if schema == "raw" and table not in ("loads", "load_errors") else None
+        partition = "load_id" if schema == "raw" and table != "loads" else None
         source = con if target == schema else _alias(con, schema, target, table)
         n = spark_engine.write_rows(spark, source, target, table, "true", scratch, partition, overwrite=True)
         print(f"{target}.{table}: {n} rows")

@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from sync import spark as spark_engine
 from sync import build_state, streams
 from sync import load as loading
 from sync import push as pushing
@@ -49,6 +50,12 @@ WarehouseOption = Annotated[
     typer.Option("--warehouse", help="DuckDB file (default: $WAREHOUSE_PATH, else ./warehouse.duckdb).", show_default=False),
 ]
 
+# dbt's targets (profiles.yml): `dev` is DuckDB, `spark` keeps raw tables and models in Spark.
+Target = Enum("Target", {"dev": "dev", "spark": "spark"}, type=str)
+TargetOption = Annotated[
+    Target,
+    typer.Option("--target", help="dbt target the models are built on: dev (DuckDB) or spark (Spark's tables; the ledger stays in the DuckDB file)."),
+]
 
 # The sources of sync.sources, and `table` for any other file.
 Source = Enum("Source", {name: name for name in [*SOURCES, "table"]}, type=str)
@@ -90,6 +97,7 @@ def load_command(
         bool, typer.Option("--force", help="Land files even when their first records look like another source's export.")
     ] = False,
     warehouse: WarehouseOption = None,
+    target: TargetOption = Target.dev,
 ) -> None:
     """Land raw export files in the warehouse's `raw` schema.
 
@@ -116,7 +124,8 @@ def load_command(
         for path in files:
             if path.stat().st_size == 0:
                 err.print(f"warning  {path} is empty: nothing in it to land", highlight=False)
-        with open_warehouse(warehouse_path(warehouse and str(warehouse))) as con:
+        where = warehouse_path(warehouse and str(warehouse))
+        with (spark_engine.landing(where) if target is Target.spark else open_warehouse(where)) as con:
             if not force and source is not Source.table:
                 landed_before = loading.unchanged_loads(con, source_system, files)
                 for path in list(files):
@@ -159,6 +168,12 @@ def load_command(
                 f"{_count(len(unreadable), 'file')} not loaded ({', '.join(unreadable)}); "
                 "the others are landed: fix or remove those and run the same command again"
             )
+
+
+def _attach(dbt_target: Target, path: Path) -> None:
+    """With --target spark, the state file is pointed at Spark's tables before it is read."""
+    if dbt_target is Target.spark:
+        spark_engine.attach(path)
 
 
 def _count(n: int, noun: str) -> str:
@@ -259,6 +274,7 @@ def push_command(
         bool, typer.Option("--allow-recent", help=f"Send recent (and future-dated) events too; held back by default for {_each('holds_recent', values=False)} (newer than {PostHog.holds_recent.total_seconds() / 3600:g} h).")
     ] = False,
     warehouse: WarehouseOption = None,
+    dbt_target: TargetOption = Target.dev,
 ) -> None:
     """Send what the destination has not received yet, oldest first, in batches: persons, identity
     links, groups, then events (--only chooses), each a ledger stream of its own.
@@ -289,6 +305,7 @@ def push_command(
             allow_recent=allow_recent,
         )
         path = warehouse_path(warehouse and str(warehouse))
+        _attach(dbt_target, path)
         require_warehouse(path)
         if dry_run:
             _dry_run(target, options, chosen, dry_run_dir, warehouse, force)
@@ -469,6 +486,7 @@ def sql_command(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (with a header) instead of a table.")] = False,
     limit: Annotated[int, typer.Option(min=1, help="Rows shown at most (the query itself is not changed).")] = 1000,
     warehouse: WarehouseOption = None,
+    dbt_target: TargetOption = Target.dev,
 ) -> None:
     """Run a read-only SQL query against the warehouse and print the result: the audit
     queries of the README, without installing the DuckDB CLI (dbt show --inline works too)."""
@@ -478,7 +496,9 @@ def sql_command(
     from rich.table import Table
 
     with _one_line_errors():
-        with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+        path = warehouse_path(warehouse and str(warehouse))
+        _attach(dbt_target, path)
+        with connect(path, read_only=True) as con:
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchmany(limit + 1)
@@ -502,11 +522,13 @@ def sql_command(
 def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     warehouse: WarehouseOption = None,
+    dbt_target: TargetOption = Target.dev,
 ) -> None:
     """Per destination: events pending, delivered and failed (top reasons), the watermark, and the last runs."""
     with _one_line_errors():
         path = warehouse_path(warehouse and str(warehouse))
         try:
+            _attach(dbt_target, path)
             con = connect(path, read_only=True)
         except WarehouseError:
             running = running_push(path)
@@ -693,13 +715,16 @@ def report_command(
     out_path: Annotated[Path, typer.Option("--out", help="Where to write the HTML page.")] = Path("backfill-report.html"),
     open_it: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
     warehouse: WarehouseOption = None,
+    dbt_target: TargetOption = Target.dev,
 ) -> None:
     """Write a self-contained HTML audit page: events per day per source (raw vs delivered),
     rejected and failed by reason, push throughput, and days that do not reconcile."""
     from sync import report as reporting
 
     with _one_line_errors():
-        with connect(warehouse_path(warehouse and str(warehouse)), read_only=True) as con:
+        path = warehouse_path(warehouse and str(warehouse))
+        _attach(dbt_target, path)
+        with connect(path, read_only=True) as con:
             page = reporting.render(reporting.collect(con))
         out_path.write_text(page, encoding="utf-8")
         out.print(f"report written to {out_path}", highlight=False)

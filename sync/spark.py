@@ -14,7 +14,11 @@ pyspark is an optional extra (`make install-spark`); nothing here imports it at 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+import duckdb
 
 from sync.errors import WarehouseError
 
@@ -104,20 +108,148 @@ def ensure_table(spark, con, schema: str, table: str, partition_by: str | None =
 
 
 def write_rows(spark, con, schema: str, table: str, where: str, scratch: Path,
-               partition_by: str | None = None, overwrite: bool = False) -> int:
+               partition_by: str | None = None, overwrite: bool = False, partitions: list[int] | None = None) -> int:
     """Copy the DuckDB rows of `schema.table` matching `where` into Spark's table of that name,
-    through a Parquet file. With `partition_by`, the partitions written are replaced (a retried
-    load rewrites its own partition, never doubles it); otherwise rows are appended, or the
-    whole table replaced with `overwrite`."""
+    through a Parquet file. With `partition_by`, the partitions the rows belong to are dropped
+    first, so a retried load replaces its own partition and never doubles it; otherwise the
+    rows are appended, or replace the whole table with `overwrite`. `partitions`: the values
+    whose partitions are dropped (default: those of the rows written)."""
     ensure_table(spark, con, schema, table, partition_by)
-    file = scratch / f"{schema}.{table}.parquet"
     count = con.execute(f"select count(*) from {schema}.{table} where {where}").fetchone()[0]
-    if not count and not overwrite:
+    if partition_by:
+        if partitions is None:
+            partitions = [v for (v,) in con.execute(f"select distinct {partition_by} from {schema}.{table} where {where}").fetchall()]
+        for value in partitions:
+            spark.sql(f"alter table `{schema}`.`{table}` drop if exists partition (`{partition_by}` = {int(value)})")
+    if not count:
+        if overwrite:
+            spark.sql(f"truncate table `{schema}`.`{table}`")
         return 0
+    scratch.mkdir(parents=True, exist_ok=True)
+    file = scratch / f"{schema}.{table}.parquet"
     con.execute(f"copy (select * from {schema}.{table} where {where}) to '{file}' (format parquet)")
-    names = [f"`{c}`" for c in spark.table(f"`{schema}`.`{table}`").columns]
-    verb = "overwrite" if (partition_by or overwrite) else "into"
-    partition = f" partition (`{partition_by}`)" if partition_by else ""
-    spark.sql(f"insert {verb} `{schema}`.`{table}`{partition} select {', '.join(names)} from parquet.`{file}`")
+    names = ", ".join(f"`{c}`" for c in spark.table(f"`{schema}`.`{table}`").columns)
+    verb = "overwrite" if overwrite and not partition_by else "into"
+    spark.sql(f"insert {verb} `{schema}`.`{table}` select {names} from parquet.`{file}`")
     file.unlink()
     return count
+
+
+def _spark_has_table(spark, schema: str, table: str) -> bool:
+    return spark.catalog.databaseExists(schema) and spark.catalog.tableExists(f"{schema}.{table}")
+
+
+@contextmanager
+def landing(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection to land files on exactly as `sync load` does for DuckDB, whose new
+    loads are written into Spark's raw tables when the block ends.
+
+    The scratch file starts with Spark's `raw.loads`, so a file landed before (same content,
+    or same path, size and time) is skipped, and load ids continue Spark's. Each load goes to
+    its own `load_id` partition of the raw table and of `raw.load_errors`; `raw.loads` gets
+    its row last, so a load interrupted before that is landed again under the same id."""
+    from sync.warehouse import open_warehouse
+
+    spark = session(warehouse)
+    folder = home(warehouse).resolve()
+    scratch_file = folder / "landing.duckdb"
+    for stale in (scratch_file, Path(f"{scratch_file}.wal")):
+        stale.unlink(missing_ok=True)
+    con = open_warehouse(scratch_file)
+    try:
+        before = 0
+        if _spark_has_table(spark, RAW_SCHEMA, "loads"):
+            columns = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                "and table_name = 'loads' order by ordinal_position").fetchall()]
+            rows = spark.sql(f"select {', '.join(columns)} from {RAW_SCHEMA}.loads").collect()
+            con.executemany(f"insert into raw.loads ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                            [tuple(row) for row in rows])
+            before = max((row.load_id for row in rows), default=0)
+        con.execute("drop sequence raw.load_id_seq")
+        con.execute(f"create sequence raw.load_id_seq start {before + 1}")
+        yield con
+    finally:
+        try:
+            _publish(spark, con, before, folder / "tmp")
+        finally:
+            con.close()
+            spark.stop()
+            for stale in (scratch_file, Path(f"{scratch_file}.wal")):
+                stale.unlink(missing_ok=True)
+
+
+def _publish(spark, con, before: int, scratch: Path) -> None:
+    new = f"load_id > {before}"
+    if not con.execute(f"select count(*) from raw.loads where {new}").fetchone()[0]:
+        return
+    new_ids = [i for (i,) in con.execute(f"select load_id from raw.loads where {new}").fetchall()]
+    tables = [t for (t,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw' "
+        "and table_type = 'BASE TABLE' and table_name <> 'loads'").fetchall()]
+    for table in tables:
+        if table == "load_errors" or con.execute(f"select count(*) from raw.{table} where {new}").fetchone()[0]:
+            write_rows(spark, con, RAW_SCHEMA, table, new, scratch, partition_by="load_id", partitions=new_ids)
+    write_rows(spark, con, RAW_SCHEMA, "loads", new, scratch)
+
+
+def attach(warehouse: Path) -> None:
+    """Make the DuckDB state file read what Spark built: a view over each Spark table's Parquet
+    files, under the name dbt gives it on DuckDB (`raw.<table>`, `main.<model>`), then dbt's
+    audit views over those and the ledger. Everything `sync` reads (push, status, report,
+    sql) then works on Spark's tables with no JVM; the ledger stays in the DuckDB file."""
+    from sync.warehouse import _relation_type, open_warehouse
+
+    root = home(warehouse).resolve() / "warehouse"
+    if not root.is_dir():
+        raise WarehouseError(f"no Spark tables under {root}: land with `sync load --target spark`, "
+                             "then `dbt build --target spark`")
+    with open_warehouse(warehouse) as con:
+        for schema, duck_schema in ((RAW_SCHEMA, "raw"), (MODELS_SCHEMA, "main")):
+            folder = root / f"{schema}.db"
+            for table in sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []:
+                files = parquet_glob(warehouse, schema, table)
+                if files is None:
+                    continue   # an empty partitioned table: DuckDB's empty table of that name stands in
+                if _relation_type(con, duck_schema, table) == "BASE TABLE":
+                    rows = con.execute(f'select count(*) from {duck_schema}."{table}"').fetchone()[0]
+                    if rows:
+                        raise WarehouseError(
+                            f"{warehouse} holds DuckDB's own {duck_schema}.{table} ({rows:,} rows): keep the state of "
+                            "a Spark warehouse in a DuckDB file of its own (--warehouse or WAREHOUSE_PATH)")
+                    con.execute(f'drop table {duck_schema}."{table}"')
+                con.execute(f'create or replace view {duck_schema}."{table}" as select * from '
+                            f"read_parquet('{files}', hive_partitioning = true, union_by_name = true)")
+        missing = [v for v in AUDIT_VIEWS if _relation_type(con, "main", v) is None]
+        built = all(_relation_type(con, "main", m) for m in AUDIT_INPUTS)
+    if missing and built:
+        _build_audit_views(warehouse)
+
+
+AUDIT_VIEWS = ("sync_reconciliation", "sync_runs_summary", "sync_streams")
+# the models the audit views read (before dbt build --target spark, there is nothing to audit)
+AUDIT_INPUTS = ("int_events__validated", "stg_landing__bad_lines", "events", "events_duplicates",
+                "persons", "identity_links", "groups")
+
+
+def _build_audit_views(warehouse: Path) -> None:
+    """dbt's audit models, built on the DuckDB target over the views `attach` made."""
+    from dbt.cli.main import dbtRunner
+
+    saved = os.environ.get("WAREHOUSE_PATH")
+    os.environ["WAREHOUSE_PATH"] = str(warehouse)
+    try:
+        result = dbtRunner().invoke([
+            "run", "--target", "dev", "--select", "path:models/audit", "--quiet",
+            "--project-dir", str(REPO), "--profiles-dir", str(REPO),
+            # its own folders: the Spark build's run_results.json (which tests failed) stays
+            "--target-path", str(home(warehouse).resolve() / "audit" / "target"),
+            "--log-path", str(home(warehouse).resolve() / "audit" / "logs"),
+        ])
+    finally:
+        if saved is None:
+            os.environ.pop("WAREHOUSE_PATH", None)
+        else:
+            os.environ["WAREHOUSE_PATH"] = saved
+    if not result.success:
+        raise WarehouseError(f"the audit views could not be built over Spark's tables: {result.exception or 'see logs/dbt.log'}")

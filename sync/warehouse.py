@@ -37,9 +37,6 @@ create table if not exists raw.loads (
     bad_lines bigint not null,
     loaded_at timestamp not null
 );
--- the file's modification time when landed: an unchanged file (same path, size and time) is
--- known as landed without reading it again
-alter table raw.loads add column if not exists file_modified_ns bigint;
 create table if not exists raw.load_errors (
     load_id bigint not null,
     source_system varchar not null,
@@ -224,6 +221,10 @@ _DELIVERIES_MIGRATION = [
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw landing and sync ledger tables if they do not exist yet."""
     con.execute(_RAW_DDL)
+    if _relation_type(con, "raw", "loads") == "BASE TABLE":   # a view: Spark's loads (sync/spark.py)
+        # the file's modification time when landed: an unchanged file (same path, size and
+        # time) is known as landed without reading it again
+        con.execute("alter table raw.loads add column if not exists file_modified_ns bigint")
     for table in raw_tables():   # one per source (sync.sources), each row one record as exported
         con.execute(RAW_SOURCE_DDL.format(table=table))
     con.execute(_SYNC_DDL)
