@@ -77,6 +77,14 @@ def session(warehouse: Path):
     )
 
 
+def _active_session():
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
+
+
 def spark_type(duckdb_type: str) -> str:
     kind = duckdb_type.upper()
     if kind in ("VARCHAR", "JSON") or kind.startswith("VARCHAR"):
@@ -150,7 +158,8 @@ def landing(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     its row last, so a load interrupted before that is landed again under the same id."""
     from sync.warehouse import open_warehouse
 
-    spark = session(warehouse)
+    running = _active_session()
+    spark = running or session(warehouse)
     folder = home(warehouse).resolve()
     scratch_file = folder / "landing.duckdb"
     for stale in (scratch_file, Path(f"{scratch_file}.wal")):
@@ -174,7 +183,8 @@ def landing(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             _publish(spark, con, before, folder / "tmp")
         finally:
             con.close()
-            spark.stop()
+            if running is None:   # a session this process had before (dbt's, a test's) stays
+                spark.stop()
             for stale in (scratch_file, Path(f"{scratch_file}.wal")):
                 stale.unlink(missing_ok=True)
 
