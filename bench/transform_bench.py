@@ -4,6 +4,7 @@ included), on N synthetic Mixpanel events.
 
     make bench-transform                                   # 1 M and 10 M events, the README's figures
     .venv/bin/python bench/transform_bench.py --events 1000000
+    .venv/bin/python bench/transform_bench.py --events 1000000 --target spark   # after make install-spark
 
 The export is the project's own synthetic one (tests/support/synthetic.py: duplicates, records without ids,
 bad times, malformed and blank lines, Unicode, nested properties), about 420 bytes a line, in
@@ -124,7 +125,7 @@ def warm(paths: list[str]) -> None:
                 pass
 
 
-def bench(events: int, keep: bool = False) -> list[dict]:
+def bench(events: int, keep: bool = False, target: str = "dev") -> list[dict]:
     files = [str(p) for p in export(events)]
     extra = str(new_events(events))
     warm([*files, extra])
@@ -136,18 +137,20 @@ def bench(events: int, keep: bool = False) -> list[dict]:
         **os.environ, "WAREHOUSE_PATH": str(warehouse), "POSTHOG_API_KEY": API_KEY,
         "DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs"),
     }
+    on = ["--target", target]
     sync, dbt = str(BIN / "sync"), str(BIN / "dbt")
+    load, build = [sync, "load", *on, "mixpanel"], [dbt, "build", *on]
     endpoint = Endpoint(latency_ms=0)
-    push = [sync, "push", "-d", "posthog", "--host", endpoint.url, "--no-progress", "--max-events-per-second", "0"]
-    print(f"{events:,} events ({len(files)} files):", flush=True)
+    push = [sync, "push", *on, "-d", "posthog", "--host", endpoint.url, "--no-progress", "--max-events-per-second", "0"]
+    print(f"{events:,} events ({len(files)} files), target {target}:", flush=True)
     try:
         steps = [
-            step("load", [sync, "load", "mixpanel", *files], env=env),
-            step("build", [dbt, "build"], env=env),
+            step("load", [*load, *files], env=env),
+            step("build", build, env=env),
             step("push", push, env=env),
-            step("no-op", [sync, "load", "mixpanel", *files], [dbt, "build"], push, env=env),
-            step("+1 %", [sync, "load", "mixpanel", extra], [dbt, "build"], env=env),
-            step("refresh", [dbt, "build", "--full-refresh"], env=env),
+            step("no-op", [*load, *files], build, push, env=env),
+            step("+1 %", [*load, extra], build, env=env),
+            step("refresh", [*build, "--full-refresh"], env=env),
         ]
         delivered = endpoint.received()
     finally:
@@ -163,8 +166,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the warehouse (bench/.out/transform/warehouse-N/)")
+    parser.add_argument("--target", choices=["dev", "spark"], default="dev",
+                        help="dbt target: dev (DuckDB) or spark (local Spark session; make install-spark)")
     args = parser.parse_args()
-    results = {n: bench(n, args.keep) for n in args.events}
+    results = {n: bench(n, args.keep, args.target) for n in args.events}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
