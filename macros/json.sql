@@ -326,3 +326,15 @@
             p -> {{ keep }}),
         p -> {{ backfill.spark__json_scalar(key) }} || ':' || p.value), ','), ''){% if braces %} || '}'{% endif %})[0]
 {%- endmacro %}
+
+{# A JSON object of `pairs`, a list of (key, SQL expression), in that order; a null value is
+   written as JSON null (DuckDB's json_object). #}
+{% macro json_object_of(pairs) -%}
+    {{ return(adapter.dispatch('json_object_of', 'backfill')(pairs)) }}
+{%- endmacro %}
+{% macro duckdb__json_object_of(pairs) -%}
+    json_object({% for key, expr in pairs %}'{{ key }}', {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+{% macro spark__json_object_of(pairs) -%}
+    concat('{'{% for key, expr in pairs %}, {{ backfill.spark__json_literal((key | tojson) ~ ':') }}, coalesce({{ backfill.spark__json_scalar(expr) }}, 'null'){% if not loop.last %}, ','{% endif %}{% endfor %}, '}')
+{%- endmacro %}
