@@ -1,0 +1,63 @@
+{#
+  Spark-only JSON text helpers used by the source staging models (helper SOURCES). JSON is
+  plain text on Spark; these build or read it keeping DuckDB's key order and value types.
+#}
+
+{# `s` (text) as a JSON string literal, escaped as DuckDB's to_json does; null stays null. #}
+{% macro spark_json_string(s) -%}
+    case when {{ s }} is not null then regexp_extract(to_json(array({{ s }})), '^\\[(.*)\\]$', 1) end
+{%- endmacro %}
+
+{#
+  The double `d` as DuckDB's to_json writes it: shortest digits, positional notation from 1e-6
+  up to 1e21 (integers with `.0`), otherwise `1.5e300`/`1e-7`; NaN and infinities give null.
+  Java's text (`1.0E-5`, `1.2345678E7`) is taken apart into digits and exponent.
+#}
+{% macro spark_json_double(d) -%}
+    transform(array(cast(cast({{ d }} as double) as string)), s -> case
+        when s is null or s in ('NaN', 'Infinity', '-Infinity') then null
+        when not s like '%E%' then s
+        else transform(
+            array(named_struct(
+                'sign', case when s like '-%' then '-' else '' end,
+                'digits', coalesce(nullif(trim(TRAILING '0' FROM replace(regexp_extract(s, '^-?([0-9.]+)E', 1), '.', '')), ''), '0'),
+                'e', cast(regexp_extract(s, 'E(-?[0-9]+)$', 1) as int)
+            )),
+            n -> n.sign || case
+                when n.e >= 21 or n.e < -6 then
+                    substr(n.digits, 1, 1) || case when length(n.digits) > 1 then '.' || substr(n.digits, 2) else '' end || 'e' || n.e
+                when n.e < 0 then '0.' || repeat('0', -n.e - 1) || n.digits
+                when length(n.digits) <= n.e + 1 then n.digits || repeat('0', n.e + 1 - length(n.digits)) || '.0'
+                else substr(n.digits, 1, n.e + 1) || '.' || substr(n.digits, n.e + 2)
+            end
+        )[0]
+    end)[0]
+{%- endmacro %}
+
+{#
+  The entries of JSON object text `object` in their order, as an array of (key, value) with each
+  value as JSON text (strings quoted, JSON null as `null`), as DuckDB's json_each gives them.
+  Not an object: null.
+#}
+{% macro spark_json_entries(object) -%}
+    transform(
+        array(named_struct('s', from_json({{ object }}, 'map<string,string>'), 'v', from_json({{ object }}, 'map<string,variant>'))),
+        m -> transform(map_entries(m.s), e -> named_struct('key', e.key, 'value', case schema_of_variant(m.v[e.key])
+            when 'STRING' then to_json(m.v[e.key])
+            when 'VOID' then 'null'
+            else e.value
+        end))
+    )[0]
+{%- endmacro %}
+
+{# The JSON text of member `key` (SQL text) of JSON object text `object`; null when missing. #}
+{% macro spark_json_member(object, key) -%}
+    transform(
+        array(named_struct('s', from_json({{ object }}, 'map<string,string>'), 'v', from_json({{ object }}, 'map<string,variant>'), 'k', {{ key }})),
+        m -> case schema_of_variant(m.v[m.k])
+            when 'STRING' then to_json(m.v[m.k])
+            when 'VOID' then 'null'
+            else m.s[m.k]
+        end
+    )[0]
+{%- endmacro %}
