@@ -39,7 +39,7 @@
 {% endmacro %}
 
 {#- Spark: the object's entries with each value's JSON text as DuckDB writes it (see
-    spark_json_entries), and the merged object written as text, keys sorted by their bytes.
+    spark_object_entries), and the merged object written as text, keys sorted by their bytes.
     The text is hashed into the persons' and groups' uuids, so it must be DuckDB's. #}
 {% macro spark__merged_properties(relation, keys, column, first=false) %}
     {%- set direction = '' if first else ' desc' -%}
@@ -61,7 +61,7 @@
             records.load_id
 
         from {{ relation }} as records
-        lateral view posexplode({{ spark_json_entries('records.' ~ column) }}) entries as position, property
+        lateral view posexplode({{ spark_object_entries('records.' ~ column) }}) entries as position, property
         qualify row_number() over (
             partition by {% for key in keys %}records.{{ key }}, {% endfor %}property.key
             order by records.event_at{{ direction }}, records.load_id{{ direction }}, records.line_number{{ direction }}, entries.position{{ direction }}
@@ -88,13 +88,13 @@
   quoted, JSON null as `null`, doubles re-written, nested objects and arrays compact, their keys
   in order). Null when `object` is not a JSON object.
 #}
-{% macro spark_json_entries(object) -%}
+{% macro spark_object_entries(object) -%}
     transform(
         array(named_struct('m', from_json({{ object }}, 'map<string,string>'), 'v', from_json({{ object }}, 'map<string,variant>'))),
         je -> transform(map_keys(je.m), jk -> named_struct('key', jk, 'value', case
             when je.m[jk] is null then 'null'
             when schema_of_variant(je.v[jk]) = 'STRING' then to_json(je.v[jk])
-            when je.m[jk] like '{%' or je.m[jk] like '[%' then {{ spark_json_nested_text('je.m[jk]') }}
+            when startswith(je.m[jk], '{') or startswith(je.m[jk], '[') then {{ spark_json_nested_text('je.m[jk]') }}
             when je.m[jk] rlike '[.E]' then {{ spark_json_double_text('je.m[jk]') }}
             else je.m[jk]
         end))
@@ -110,7 +110,7 @@
     case when {{ text }} rlike '[0-9]E|\\\\u[dD][89abAB]' then array_join(transform(
         regexp_extract_all({{ text }}, '"(?:[^"\\\\]|\\\\.)*"|-?[0-9][0-9.eE+-]*|[^"0-9-]+', 0),
         jt -> case
-            when jt like '"%' then case when jt rlike '\\\\u[dD][89abAB]' then to_json(parse_json(jt)) else jt end
+            when startswith(jt, '"') then case when jt rlike '\\\\u[dD][89abAB]' then to_json(parse_json(jt)) else jt end
             when jt rlike 'E' then {{ spark_json_double_text('jt') }}
             else jt
         end

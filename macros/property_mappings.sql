@@ -1,7 +1,7 @@
 {#
   The events mart's property mappings (models/marts/events.sql), step by step. DuckDB patches
   the JSON object (json_merge_patch); Spark has no JSON type, so there the object is taken as
-  its list of entries (key, value JSON text; spark_json_entries), the entries are filtered, and
+  its list of entries (key, value JSON text; spark_object_entries), the entries are filtered, and
   the object is written again as text.
 #}
 
@@ -47,8 +47,8 @@
         coalesce({{ rules }}.renames, cast(array() as array<struct<old:string,new:string>>)) as renames,
         coalesce({{ rules }}.shares_targets, false) as shares_targets,
         coalesce({{ rules }}.removals, array('source_system')) as removals,
-        transform({{ spark_json_entries(events ~ '.source_properties') }}, e -> e.key) as record_keys,
-        {{ spark_json_entries(events ~ '.source_properties') }} as record_entries
+        transform({{ spark_object_entries(events ~ '.source_properties') }}, e -> e.key) as record_keys,
+        {{ spark_object_entries(events ~ '.source_properties') }} as record_entries
 {% endmacro %}
 
 {#- renamed: the renamed keys the record has (position in the record, new name, value JSON). #}

@@ -39,17 +39,17 @@
     )[1]
     {%- endif -%}
 {%- endmacro %}
-{#- Spark: the same from json_values (1-based there too). A key whose value is JSON null is left
-    out on Spark (json_values reads it as null). #}
+{#- Spark: the listed keys picked from the object's entries (spark_object_entries: one parse, each
+    value's text as DuckDB writes it; a key whose value is JSON null is kept, as on DuckDB). #}
 {% macro spark__object_of_keys(object, keys, braces=true) -%}
     {%- if keys | length == 0 -%}
         cast(null as string)
     {%- else -%}
     transform(
-        array({{ backfill.json_values(object, keys) }}),
+        array({{ backfill.spark_object_entries(object) }}),
         v -> {% if braces %}'{' || {% endif %}nullif(concat_ws(','
             {%- for key in keys %},
-            {{ backfill.spark__json_literal(key | tojson ~ ':') }} || v[{{ loop.index }}]
+            {{ backfill.spark__json_literal(key | tojson ~ ':') }} || filter(v, e -> e.key = {{ backfill.spark__json_literal(key) }})[0].value
             {%- endfor %}
         ), ''){% if braces %} || '}'{% endif %}
     )[0]

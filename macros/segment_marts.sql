@@ -19,9 +19,9 @@
 {#- Spark: picked from the object's entries (read once); a null first so that positions count
     from 1 as on DuckDB. Top-level keys only (the seed's properties are). #}
 {% macro spark__segment_context_values(properties, names) %}
-        transform(array({{ spark_json_entries(properties) }}), v -> array(cast(null as string)
+        transform(array({{ spark_object_entries(properties) }}), v -> array(cast(null as string)
             {%- for property in names %},
-            filter(v, e -> e.key = {{ "'" ~ (property | replace("\\", "\\\\") | replace("'", "\\'")) ~ "'" }})[0].value
+            filter(v, e -> e.key = {{ backfill.spark__json_literal(property) }})[0].value
             {%- endfor %}))[0]
 {% endmacro %}
 
@@ -47,11 +47,11 @@
     null values nested inside object-valued properties; Spark keeps those.) #}
 {% macro spark__segment_page_properties(event, built_context, plain_properties) %}
         case
-            when {{ event }} = '$pageview' and get_json_object({{ built_context }}, '$.page') like '{%' then
+            when {{ event }} = '$pageview' and startswith(get_json_object({{ built_context }}, '$.page'), '{') then
                 transform(
                     array(named_struct(
-                        'page', {{ spark_json_entries("get_json_object(" ~ built_context ~ ", '$.page')") }},
-                        'own', {{ spark_json_entries(plain_properties) }}
+                        'page', {{ spark_object_entries("get_json_object(" ~ built_context ~ ", '$.page')") }},
+                        'own', {{ spark_object_entries(plain_properties) }}
                     )),
                     x -> '{' || array_join(transform(
                         concat(
