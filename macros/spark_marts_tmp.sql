@@ -45,30 +45,3 @@
 {%- endmacro %}
 {% macro duckdb__marts_json_text_array(items) -%}to_json([{{ items | join(', ') }}])::varchar{%- endmacro %}
 {% macro spark__marts_json_text_array(items) -%}to_json(array({{ items | join(', ') }})){%- endmacro %}
-
-{#-
-  dbt unit tests on Spark: fixture values of list and struct columns are written in DuckDB's
-  literal syntax (`[{'k': 'v', 'n': NULL}]`), which dbt-spark pastes into the SQL as it is. This
-  override of dbt-spark's spark__safe_cast rewrites such a literal for Spark (`array(...)`,
-  `named_struct('k', 'v', ...)`) outside quoted strings; everything else is cast as dbt-spark does.
--#}
-{% macro spark__safe_cast(field, type) %}
-    {%- set complex = type.lower().startswith('struct') or type.lower().startswith('array') or type.lower().startswith('map') -%}
-    {%- if complex and field is string and field.startswith("'") and field.endswith("'") -%}
-        {%- set ns = namespace(out='', quoted=false) -%}
-        {%- for ch in field[1:-1].replace("\\'", "'") -%}
-            {%- if ns.quoted -%}
-                {%- set ns.out = ns.out ~ ch -%}
-                {%- if ch == "'" %}{% set ns.quoted = false %}{% endif -%}
-            {%- elif ch == "'" -%}
-                {%- set ns.out = ns.out ~ ch -%}{%- set ns.quoted = true -%}
-            {%- else -%}
-                {%- set ns.out = ns.out ~ {'[': 'array(', ']': ')', '{': 'named_struct(', '}': ')', ':': ','}.get(ch, ch) -%}
-            {%- endif -%}
-        {%- endfor -%}
-        cast({{ ns.out }} as {{ type }})
-    {%- else -%}
-        {%- set field_clean = field.strip('"').strip("'") if (complex and field is string) else field -%}
-        cast({{ field_clean }} as {{ type }})
-    {%- endif -%}
-{% endmacro %}
