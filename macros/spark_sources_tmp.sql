@@ -3,11 +3,6 @@
   plain text on Spark; these build or read it keeping DuckDB's key order and value types.
 #}
 
-{# `s` (text) as a JSON string literal, escaped as DuckDB's to_json does; null stays null. #}
-{% macro spark_json_string(s) -%}
-    case when {{ s }} is not null then regexp_extract(to_json(array({{ s }})), '^\\[(.*)\\]$', 1) end
-{%- endmacro %}
-
 {#
   The double `d` as DuckDB's to_json writes it: shortest digits, positional notation from 1e-6
   up to 1e21 (integers with `.0`), otherwise `1.5e300`/`1e-7`; NaN and infinities give null.
@@ -40,24 +35,13 @@
   Not an object: null.
 #}
 {% macro spark_json_entries(object) -%}
-    transform(
-        array(named_struct('s', from_json({{ object }}, 'map<string,string>'), 'v', from_json({{ object }}, 'map<string,variant>'))),
-        m -> transform(map_entries(m.s), e -> named_struct('key', e.key, 'value', case schema_of_variant(m.v[e.key])
-            when 'STRING' then to_json(m.v[e.key])
-            when 'VOID' then 'null'
+    zip_with(
+        map_entries(from_json({{ object }}, 'map<string,string>')),
+        map_values(from_json({{ object }}, 'map<string,variant>')),
+        (e, t) -> named_struct('key', e.key, 'value', case
+            when e.value is null then 'null'
+            when schema_of_variant(t) = 'STRING' then {{ backfill.spark__json_scalar('e.value') }}
             else e.value
-        end))
-    )[0]
-{%- endmacro %}
-
-{# The JSON text of member `key` (SQL text) of JSON object text `object`; null when missing. #}
-{% macro spark_json_member(object, key) -%}
-    transform(
-        array(named_struct('s', from_json({{ object }}, 'map<string,string>'), 'v', from_json({{ object }}, 'map<string,variant>'), 'k', {{ key }})),
-        m -> case schema_of_variant(m.v[m.k])
-            when 'STRING' then to_json(m.v[m.k])
-            when 'VOID' then 'null'
-            else m.s[m.k]
-        end
-    )[0]
+        end)
+    )
 {%- endmacro %}
