@@ -45,3 +45,31 @@
         end)
     )
 {%- endmacro %}
+
+{#
+  dbt unit tests on Spark: fixture values for list and struct columns are written as DuckDB
+  literals ("[{'k': 'v'}]"), which Spark cannot parse or cast from text. This overrides
+  dbt-spark's safe_cast to rewrite such a literal as array(...)/named_struct(...) first; any
+  other value is cast as dbt-spark does.
+#}
+{% macro spark__safe_cast(field, type) %}
+    {%- set kind = type.lower() -%}
+    {%- if field is string and (kind.startswith('array') or kind.startswith('struct')) and field.strip().startswith("'") -%}
+        {%- set text = field.strip()[1:-1] | replace("\\'", "'") -%}
+        {%- set out = [] -%}
+        {%- for token in modules.re.findall("'(?:[^'\\\\]|\\\\.|'')*'|[\\[\\]{}:,]|[^\\s\\[\\]{}:,']+", text) -%}
+            {%- if token == '[' -%}{%- do out.append('array(') -%}
+            {%- elif token == '{' -%}{%- do out.append('named_struct(') -%}
+            {%- elif token in (']', '}') -%}{%- do out.append(')') -%}
+            {%- elif token in (':', ',') -%}{%- do out.append(', ') -%}
+            {%- elif token.startswith("'") -%}{%- do out.append("'" ~ (token[1:-1] | replace("''", "'") | replace("\\", "\\\\") | replace("'", "\\'")) ~ "'") -%}
+            {%- else -%}{%- do out.append(token) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        cast({{ out | join('') }} as {{ type }})
+    {%- else -%}
+        {#- as dbt-spark's own: a complex type's value is pasted without its quotes #}
+        {%- set complex = kind.startswith('array') or kind.startswith('struct') or kind.startswith('map') -%}
+        cast({{ field.strip('"').strip("'") if (complex and field is string) else field }} as {{ type }})
+    {%- endif -%}
+{% endmacro %}
