@@ -47,7 +47,6 @@
         coalesce({{ rules }}.renames, cast(array() as array<struct<old:string,new:string>>)) as renames,
         coalesce({{ rules }}.shares_targets, false) as shares_targets,
         coalesce({{ rules }}.removals, array('source_system')) as removals,
-        transform({{ spark_object_entries(events ~ '.source_properties') }}, e -> e.key) as record_keys,
         {{ spark_object_entries(events ~ '.source_properties') }} as record_entries
 {% endmacro %}
 
@@ -66,12 +65,14 @@
         ) as found
 {% endmacro %}
 
-{#- Spark: array_position is 1-based and 0 when missing; [i] is 0-based (null out of range). #}
+{#- Spark: array_position is 1-based and 0 when missing; [i] is 0-based (null out of range).
+    The record's keys are those of its entries (read once, in with_rules). #}
 {% macro spark__renamed_found() %}
         filter(
             transform(
                 renames,
-                r -> named_struct('position', array_position(record_keys, r.old), 'new', r.new, 'value', record_entries[array_position(record_keys, r.old) - 1].value)
+                r -> transform(array(array_position(transform(record_entries, e -> e.key), r.old)), pos ->
+                    named_struct('position', pos, 'new', r.new, 'value', record_entries[pos - 1].value))[0]
             ),
             r -> r.position > 0
         ) as found
