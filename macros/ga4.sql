@@ -43,7 +43,7 @@
     are 0-based, array_position 1-based #}
 {% macro spark__ga4_params_to_json(params) %}
     case
-        when {{ json_value_type(params) }} = 'ARRAY' then transform(
+        when {{ backfill.json_type(params) }} = 'ARRAY' then transform(
             array(filter(
                 transform(
                     from_json(
@@ -53,7 +53,7 @@
                     p -> named_struct(
                         'k', p.key,
                         'v', coalesce(
-                            {{ spark_json_string('p.value.string_value') }},
+                            {{ backfill.json_scalar('p.value.string_value') }},
                             cast(cast(p.value.int_value as decimal(38, 0)) as string),
                             {{ spark_json_double('p.value.double_value') }},
                             {{ spark_json_double('p.value.float_value') }}
@@ -64,7 +64,7 @@
             )),
             entries -> '{' || array_join(transform(
                 filter(entries, (e, i) -> array_position(transform(entries, x -> x.k), e.k) = i + 1),
-                e -> {{ spark_json_string('e.k') }} || ':' || coalesce(e.v, 'null')
+                e -> {{ backfill.json_scalar('e.k') }} || ':' || coalesce(e.v, 'null')
             ), ',') || '}'
         )[0]
         else '{}'

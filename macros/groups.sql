@@ -85,7 +85,7 @@
 {% macro spark__group_links_by_type(groups, properties) -%}
     case when startswith({{ groups }}, '{') and {{ groups }} <> '{}' then {{ group_links([
         "flatten(transform(" ~ spark_json_entries(groups) ~ ", g -> "
-        ~ group_link_list('g.key', group_keys('g.value'), spark_json_member(spark_json_member(properties, 'g.key'), 'k')) ~ "))"
+        ~ group_link_list('g.key', group_keys('g.value'), json_get_keys(properties, ['g.key', 'k'])) ~ "))"
     ]) }} else {{ no_group_links() }} end
 {%- endmacro %}
 
@@ -110,7 +110,7 @@
 
 {#- Spark: `value` is JSON text #}
 {% macro spark__group_keys(value) -%}
-    case {{ json_value_type(value) }}
+    case {{ backfill.json_type(value) }}
         when 'ARRAY' then filter(from_json({{ value }}, 'array<string>'), k -> k is not null)
         when 'VARCHAR' then array({{ value_text(value) }})
         when 'BIGINT' then array({{ value_text(value) }})
@@ -138,37 +138,6 @@
         filter({{ links }}, (link, i) -> array_position(transform({{ links }}, l -> l.group_type), link.group_type) = i + 1),
         link -> named_struct('k', link.group_type, 'v', link.group_key)
     ))) end
-{%- endmacro %}
-
-{#
-  The type of a JSON value as DuckDB's json_type names it (OBJECT, ARRAY, VARCHAR, BIGINT,
-  UBIGINT, DOUBLE, BOOLEAN, NULL); null for SQL null.
-#}
-{% macro json_value_type(value) -%}
-    {{ return(adapter.dispatch('json_value_type', 'backfill')(value)) }}
-{%- endmacro %}
-
-{% macro duckdb__json_value_type(value) -%}
-    json_type({{ value }})
-{%- endmacro %}
-
-{#- Spark: `value` is JSON text as a parse wrote it (no leading blanks); read from its first
-    character, numbers by their digits #}
-{% macro spark__json_value_type(value) -%}
-    case substr({{ value }}, 1, 1)
-        when '{' then 'OBJECT'
-        when '[' then 'ARRAY'
-        when '"' then 'VARCHAR'
-        when 'n' then 'NULL'
-        when 't' then 'BOOLEAN'
-        when 'f' then 'BOOLEAN'
-        else case
-            when not {{ value }} rlike '^-?[0-9]+$' then 'DOUBLE'
-            when try_cast({{ value }} as bigint) is not null then 'BIGINT'
-            when {{ value }} not like '-%' and try_cast({{ value }} as decimal(38, 0)) <= 18446744073709551615 then 'UBIGINT'
-            else 'DOUBLE'
-        end
-    end
 {%- endmacro %}
 
 {# The (property, group type) rows the `group_type_mappings` seed declares for `source_system`. #}

@@ -74,10 +74,7 @@ parsed as (
         {{ object_or('field[9]') }} as event_properties,
         {{ object_or('field[10]', otherwise='null') }} as person_properties,
         {{ identity_links([(raw_id('field[3]'), raw_id('field[5]'), 'identify')]) }} as identity_links,   -- device_id with user_id
-        case when starts_with(field[11], '{') and field[11] <> '{}' then (
-            select {{ group_links(["flatten(list(" ~ group_link_list('g.key', group_keys('g.value'), "json_extract(field[12], " ~ json_pointer(['g.key', 'k']) ~ ")") ~ " order by g.id))"]) }}
-            from json_each(field[11]) as g
-        ) else {{ no_group_links() }} end as group_links,
+        {{ group_links_by_type('field[11]', 'field[12]') }} as group_links,
         {#- what PostHog's importer adds to properties (names as it writes them) #}
         {{ raw_id('field[5]') }} as user_id,
         {{ raw_id('field[3]') }} as raw_device_id,
@@ -89,7 +86,7 @@ parsed as (
         {{ first_of('field', [18]) }} as country,
         {{ first_of('field', [19]) }} as city,
         {{ first_of('field', [20]) }} as region,
-        {% for i in range(21, 28) %}case when json_type(field[{{ i }}]) not in ('NULL') then field[{{ i }}] end as page_{{ i }}{% if not loop.last %},
+        {% for i in range(21, 28) %}case when {{ json_type('field[' ~ i ~ ']') }} not in ('NULL') then field[{{ i }}] end as page_{{ i }}{% if not loop.last %},
         {% endif %}{% endfor %}
 
     from extracted
@@ -121,7 +118,7 @@ final as (
             '$geoip_subdivision_1_name': 'region',
             '$browser': 'os_name',
             '$os': 'os_name',
-            '$browser_version': "case when regexp_full_match(os_version, '-?[0-9]{1,18}') then to_json(cast(os_version as bigint)) else to_json(os_version) end",
+            '$browser_version': "case when " ~ regex_full_match('os_version', '-?[0-9]{1,18}') ~ " then " ~ json_scalar('cast(os_version as bigint)') ~ " else " ~ json_scalar('os_version') ~ " end",
             '$device_type': "case when device_type in ('Windows', 'Linux') then 'Desktop' when device_type in ('iOS', 'Android') then 'Mobile' end",
             '$ip': 'ip_address',
             '$current_url': 'page_21',
@@ -131,28 +128,31 @@ final as (
             '$viewport_height': 'page_25',
             '$referrer': 'page_26',
             '$referring_domain': 'page_27',
-        }) }} as source_properties,
+        }, json_keys=[
+            '$amplitude_event_id', '$amplitude_session_id', '$browser_version', '$current_url', '$host',
+            '$pathname', '$viewport_width', '$viewport_height', '$referrer', '$referring_domain'
+        ]) }} as source_properties,
         case
-            when contains(cast(person_properties as varchar), '"EMPTY"') or contains(cast(person_properties as varchar), '"initial_') then coalesce(
-                {{ object_where('person_properties', "cast(p.value as varchar) <> '\"EMPTY\"' and not starts_with(p.key, 'initial_')") }},
-                cast('{}' as json)
+            when contains(cast(person_properties as {{ text_type() }}), '"EMPTY"') or contains(cast(person_properties as {{ text_type() }}), '"initial_') then coalesce(
+                {{ object_where('person_properties', "cast(p.value as " ~ text_type() ~ ") <> '\"EMPTY\"' and not " ~ text_starts_with('p.key', "'initial_'")) }},
+                {{ as_json("'{}'") }}
             )
             else person_properties
         end as person_properties,
         case
-            when contains(cast(person_properties as varchar), '"initial_') then
-                {{ object_where('person_properties', "cast(p.value as varchar) <> '\"EMPTY\"' and starts_with(p.key, 'initial_')", key="'$' || p.key") }}
+            when contains(cast(person_properties as {{ text_type() }}), '"initial_') then
+                {{ object_where('person_properties', "cast(p.value as " ~ text_type() ~ ") <> '\"EMPTY\"' and " ~ text_starts_with('p.key', "'initial_'"), key="'$' || p.key") }}
         end as person_properties_once,
         {{ groups_object('group_links') }} as groups,
-        cast(null as json) as source_context,
-        cast(null as varchar) as country_code,
+        {{ as_json('null') }} as source_context,
+        cast(null as {{ text_type() }}) as country_code,
         group_links,
         coalesce(
             amplitude_uuid,
             {{ uuid_v5('backfill_content', "'amplitude:' || " ~ canonical_json('record')) }}
         ) as uuid,
-        cast(null as varchar) as rejection_reason,
-        cast(null as varchar) as exclusion_reason,
+        cast(null as {{ text_type() }}) as rejection_reason,
+        cast(null as {{ text_type() }}) as exclusion_reason,
         record as source_record
 
     from parsed

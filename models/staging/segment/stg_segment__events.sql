@@ -99,14 +99,14 @@ final as (
         source_time,
         event_at,
         case message_type
-            when 'page' then {{ json_add_keys('properties', {'$current_url': "properties->>'$.url'"}) }}
+            when 'page' then {{ json_add_keys('properties', {'$current_url': json_get_text('properties', 'url')}) }}
             when 'screen' then {{ json_add_keys('properties', {'$screen_name': 'screen_name'}) }}
             else properties
         end as source_properties,
         case when message_type in ('group', 'alias') then null else person_properties end as person_properties,   -- group traits describe the group
-        cast(null as json) as person_properties_once,
+        {{ as_json('null') }} as person_properties_once,
         source_context,
-        cast(null as varchar) as country_code,
+        cast(null as {{ text_type() }}) as country_code,
         {{ groups_object('group_links') }} as groups,
         group_links,
         case
