@@ -80,26 +80,22 @@
 
 {#-
   Spark writes a JSON double as Java does (1.60261160025E9, 1.0E-4); DuckDB as JavaScript does
-  (1602611600.25, 0.0001, 1e21). `text` (compact JSON from get_json_object) with its numbers
-  in Java's exponent form rewritten DuckDB's way; strings are left alone (the text is split
-  into strings, numbers and the rest). Cheap when there is no such number.
+  (1602611600.25, 0.0001, 1e21). spark__json_number: one number token in Java's exponent form,
+  written DuckDB's way (through an exact decimal). spark__json_numbers: every such number in
+  `text` (compact JSON), strings left alone (the text is split into strings, numbers and the
+  rest); cheap when there is none.
 -#}
+{% macro spark__json_number(t) -%}
+    case
+        when {{ t }} rlike 'E([7-9]|1[0-9]|20)$' then regexp_replace(regexp_replace(cast(cast({{ t }} as decimal(38, 17)) as string), '0+$', ''), '\\.$', '.0')
+        when {{ t }} rlike 'E-[4-6]$' then regexp_replace(cast(cast({{ t }} as decimal(38, 30)) as string), '0+$', '')
+        else replace(replace({{ t }}, '.0E', 'E'), 'E', 'e')
+    end
+{%- endmacro %}
 {% macro spark__json_numbers(text) -%}
     transform(array({{ text }}), s -> case when s rlike '[0-9]E' then array_join(transform(
         regexp_extract_all(s, '("(?:[^"\\\\]|\\\\.)*"|-?[0-9]+(?:\\.[0-9]+)?(?:E-?[0-9]+)?|[^"0-9-]+)', 1),
-        t -> case when t rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then transform(array(named_struct(
-                'sign', regexp_extract(t, '^(-?)', 1),
-                'lead', regexp_extract(t, '([0-9])\\.', 1),
-                'frac', regexp_extract(t, '\\.([0-9]+)E', 1),
-                'e', cast(regexp_extract(t, 'E(-?[0-9]+)$', 1) as int))),
-            n -> transform(array(n.lead || case when n.frac = '0' then '' else n.frac end), d -> case
-                when n.e between 7 and 20 then n.sign || case
-                    when length(d) <= n.e + 1 then d || repeat('0', n.e + 1 - length(d)) || '.0'
-                    else substr(d, 1, n.e + 1) || '.' || substr(d, n.e + 2) end
-                when n.e between -6 and -1 then n.sign || '0.' || repeat('0', -n.e - 1) || d
-                else n.sign || n.lead || case when n.frac = '0' then '' else '.' || n.frac end || 'e' || n.e
-            end)[0])[0]
-            else t end), '') else s end)[0]
+        t -> case when t rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then {{ backfill.spark__json_number('t') }} else t end), '') else s end)[0]
 {%- endmacro %}
 
 {#
@@ -115,10 +111,10 @@
     json_extract({{ record }}, [{% for path in paths %}{{ json_path(path) }}{% if not loop.last %}, {% endif %}{% endfor %}])
 {%- endmacro %}
 {#- Spark: one get_json_object per path (Spark has no multi-path extract); the record is
-    wrapped once. #}
+    wrapped once. Numbers stay in Java's form here: value_text and object_or rewrite them. #}
 {% macro spark__json_values(record, paths) -%}
     transform(array(concat('[', {{ record }}, ']')), w -> array(cast(null as string)
-        {%- for path in paths %}, {{ backfill.spark__json_numbers(backfill.spark__json_wrapped_get('w', path)) }}{% endfor %}))[0]
+        {%- for path in paths %}, {{ backfill.spark__json_wrapped_get('w', path) }}{% endfor %}))[0]
 {%- endmacro %}
 
 {# The JSON value at dotted `path` of JSON `value` (DuckDB's `json_extract(value, path)`). #}
@@ -129,7 +125,7 @@
     json_extract({{ value }}, {{ json_path(path) }})
 {%- endmacro %}
 {% macro spark__json_get(value, path) -%}
-    {{ backfill.spark__json_numbers(backfill.spark__json_wrapped_get("concat('[', " ~ value ~ ", ']')", path)) }}
+    {{ backfill.spark__json_wrapped_get("concat('[', " ~ value ~ ", ']')", path) }}
 {%- endmacro %}
 
 {# The text at dotted `path` of JSON `value` (DuckDB's `value->>path`: strings unquoted,
@@ -141,7 +137,7 @@
     {{ value }}->>{{ json_path(path) }}
 {%- endmacro %}
 {% macro spark__json_get_text(value, path) -%}
-    {{ backfill.spark__json_numbers("get_json_object(" ~ value ~ ", " ~ json_path(path) ~ ")") }}
+    {{ backfill.spark__value_text(backfill.spark__json_get(value, path)) }}
 {%- endmacro %}
 
 {# The text of a JSON value (a string unquoted, a number or object as its JSON text; JSON null as null). #}
@@ -151,8 +147,14 @@
 {% macro duckdb__value_text(value) -%}
     json_extract_string({{ value }}, '$')
 {%- endmacro %}
+{#- Spark: `value` is compact JSON text as json_values gives it (numbers possibly in Java's
+    form: a number alone is rewritten; an object or array is returned as it is). #}
 {% macro spark__value_text(value) -%}
-    {{ backfill.spark__json_numbers("get_json_object(" ~ value ~ ", '$')") }}
+    transform(array({{ value }}), v -> case
+        when v rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then {{ backfill.spark__json_number('v') }}
+        when startswith(v, '{') or startswith(v, '[') then v
+        else get_json_object(v, '$')
+    end)[0]
 {%- endmacro %}
 
 {# The first non-blank text among the `values` list's elements at `positions` (1-based), else null. #}
@@ -164,7 +166,14 @@
    extracted JSON value is an object exactly when its text starts with a brace. #}
 {% macro object_or(value, otherwise=none) -%}
     {%- if otherwise is none %}{% set otherwise = backfill.as_json("'{}'") %}{% endif -%}
+    {{ return(adapter.dispatch('object_or', 'backfill')(value, otherwise)) }}
+{%- endmacro %}
+{% macro default__object_or(value, otherwise) -%}
     case when {{ backfill.text_starts_with(value, "'{'") }} then {{ value }} else {{ otherwise }} end
+{%- endmacro %}
+{#- Spark: the object's numbers written as DuckDB writes them. #}
+{% macro spark__object_or(value, otherwise) -%}
+    case when startswith({{ value }}, '{') then {{ backfill.spark__json_numbers(value) }} else {{ otherwise }} end
 {%- endmacro %}
 
 {# The first of `paths` whose value is non-blank text (numbers become text), else null. #}
@@ -203,7 +212,7 @@
     {%- set wrapped -%}
         nullif(regexp_extract(to_json(named_struct('v', {{ expr }})), '^\\{"v":(.*)\\}$', 1), '')
     {%- endset -%}
-    {{ backfill.spark__json_numbers(wrapped) }}
+    transform(array({{ wrapped }}), v -> case when v rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then {{ backfill.spark__json_number('v') }} else v end)[0]
 {%- endmacro %}
 
 {# The type of a JSON value (or of the value at dotted `path` in it), by DuckDB's json_type
