@@ -45,3 +45,10 @@
 {%- endmacro %}
 {% macro duckdb__marts_json_text_array(items) -%}to_json([{{ items | join(', ') }}])::varchar{%- endmacro %}
 {% macro spark__marts_json_text_array(items) -%}to_json(array({{ items | join(', ') }})){%- endmacro %}
+
+{# Aggregate: the values of `x` sorted, joined with `separator` (an SQL text literal). #}
+{% macro marts_sorted_text_agg(x, separator) -%}
+    {{ return(adapter.dispatch('marts_sorted_text_agg', 'backfill')(x, separator)) }}
+{%- endmacro %}
+{% macro duckdb__marts_sorted_text_agg(x, separator) -%}string_agg({{ x }}, {{ separator }} order by {{ x }}){%- endmacro %}
+{% macro spark__marts_sorted_text_agg(x, separator) -%}array_join(array_sort(collect_list({{ x }})), {{ separator }}){%- endmacro %}
