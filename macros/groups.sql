@@ -112,7 +112,11 @@
     (DuckDB's VARCHAR, BIGINT, UBIGINT, DOUBLE) from the rest #}
 {% macro spark__group_keys(value) -%}
     case
-        when startswith({{ value }}, '[') then filter(from_json({{ value }}, 'array<string>'), k -> k is not null)
+        when startswith({{ value }}, '[') then filter(zip_with(
+            from_json({{ value }}, 'array<string>'), from_json({{ value }}, 'array<variant>'),
+            {#- a number element in Java's exponent form written as DuckDB writes it #}
+            (k, t) -> case when schema_of_variant(t) <> 'STRING' and k rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then {{ backfill.spark__json_number('k') }} else k end
+        ), k -> k is not null)
         when startswith({{ value }}, '"') or {{ value }} rlike '^-?[0-9]' then array({{ value_text(value) }})
         else cast(array() as array<string>)
     end
