@@ -71,8 +71,8 @@
   Spark: `get_json_object` returns a string value unquoted at the top level, but inside a
   wildcard match it keeps it as JSON ("x"). Reading `[record]` with `$[*]['k']` therefore gives
   the value's JSON text as DuckDB's json_extract does (strings quoted, objects and arrays compact
-  with their key order, numbers normalised alike). A JSON null reads as SQL null on Spark
-  (DuckDB: the JSON text `null`).
+  with their key order), except that doubles are in Java's form (spark__json_numbers) and a
+  JSON null reads as SQL null (json_values tells it from a missing key).
 -#}
 {% macro spark__json_wrapped_get(wrapped, path) -%}
     get_json_object({{ wrapped }}, {{ backfill.spark__json_path(path, prefix='$[*]') }})
