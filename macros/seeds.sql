@@ -39,12 +39,12 @@
     )[1]
     {%- endif -%}
 {%- endmacro %}
-{#- Spark: the same from json_values (1-based there too). A key whose value is JSON null is left
-    out on Spark (json_values reads it as null). #}
+{#- Spark: the same from json_values (1-based there too); doubles written as DuckDB does. #}
 {% macro spark__object_of_keys(object, keys, braces=true) -%}
     {%- if keys | length == 0 -%}
         cast(null as string)
     {%- else -%}
+    {%- set fields -%}
     transform(
         array({{ backfill.json_values(object, keys) }}),
         v -> {% if braces %}'{' || {% endif %}nullif(concat_ws(','
@@ -53,5 +53,7 @@
             {%- endfor %}
         ), ''){% if braces %} || '}'{% endif %}
     )[0]
+    {%- endset -%}
+    {{ backfill.spark__json_numbers(fields) }}
     {%- endif -%}
 {%- endmacro %}
