@@ -100,9 +100,9 @@
     json_type({{ value }}) not in ('NULL')
 {%- endmacro %}
 
-{#- Spark: json_values reads JSON null as SQL null #}
+{#- Spark: the JSON text is compact; JSON null is the text `null`, a missing value SQL null #}
 {% macro spark__json_is_value(value) -%}
-    {{ value }} is not null
+    {{ value }} <> 'null'
 {%- endmacro %}
 
 {#
