@@ -40,10 +40,11 @@
 {% endmacro %}
 
 {#- Spark: the object is written as text (its values are JSON text already); lambda indexes
-    are 0-based, array_position 1-based #}
+    are 0-based, array_position 1-based. A list Spark cannot read as entries gives `{}`, as
+    DuckDB's entries of nulls do. #}
 {% macro spark__ga4_params_to_json(params) %}
     case
-        when {{ backfill.json_type(params) }} = 'ARRAY' then transform(
+        when {{ backfill.json_type(params) }} = 'ARRAY' then coalesce(transform(
             array(filter(
                 transform(
                     from_json(
@@ -66,7 +67,7 @@
                 filter(entries, (e, i) -> array_position(transform(entries, x -> x.k), e.k) = i + 1),
                 e -> {{ backfill.json_scalar('e.k') }} || ':' || coalesce(e.v, 'null')
             ), ',') || '}'
-        )[0]
+        )[0], '{}')
         else '{}'
     end
 {% endmacro %}

@@ -108,14 +108,16 @@
     end
 {%- endmacro %}
 
-{#- Spark: `value` is JSON text #}
+{#- Spark: `value` is JSON text; its first character tells a list, a string or a number
+    (DuckDB's VARCHAR, BIGINT, UBIGINT, DOUBLE) from the rest #}
 {% macro spark__group_keys(value) -%}
-    case {{ backfill.json_type(value) }}
-        when 'ARRAY' then filter(from_json({{ value }}, 'array<string>'), k -> k is not null)
-        when 'VARCHAR' then array({{ value_text(value) }})
-        when 'BIGINT' then array({{ value_text(value) }})
-        when 'UBIGINT' then array({{ value_text(value) }})
-        when 'DOUBLE' then array({{ value_text(value) }})
+    case
+        when startswith({{ value }}, '[') then filter(zip_with(
+            from_json({{ value }}, 'array<string>'), from_json({{ value }}, 'array<variant>'),
+            {#- a number element in Java's exponent form written as DuckDB writes it #}
+            (k, t) -> case when schema_of_variant(t) <> 'STRING' and k rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then {{ backfill.spark__json_number('k') }} else k end
+        ), k -> k is not null)
+        when startswith({{ value }}, '"') or {{ value }} rlike '^-?[0-9]' then array({{ value_text(value) }})
         else cast(array() as array<string>)
     end
 {%- endmacro %}

@@ -71,8 +71,8 @@
   Spark: `get_json_object` returns a string value unquoted at the top level, but inside a
   wildcard match it keeps it as JSON ("x"). Reading `[record]` with `$[*]['k']` therefore gives
   the value's JSON text as DuckDB's json_extract does (strings quoted, objects and arrays compact
-  with their key order, numbers normalised alike). A JSON null reads as SQL null on Spark
-  (DuckDB: the JSON text `null`).
+  with their key order), except that doubles are in Java's form (spark__json_numbers) and a
+  JSON null reads as SQL null (json_values tells it from a missing key).
 -#}
 {% macro spark__json_wrapped_get(wrapped, path) -%}
     get_json_object({{ wrapped }}, {{ backfill.spark__json_path(path, prefix='$[*]') }})
@@ -111,10 +111,19 @@
     json_extract({{ record }}, [{% for path in paths %}{{ json_path(path) }}{% if not loop.last %}, {% endif %}{% endfor %}])
 {%- endmacro %}
 {#- Spark: one get_json_object per path (Spark has no multi-path extract); the record is
-    wrapped once. Numbers stay in Java's form here: value_text and object_or rewrite them. #}
+    wrapped once. get_json_object reads a JSON null as missing: where a value is missing, the
+    key list of its parent object (one json_object_keys per parent, read once) tells a JSON
+    null (`null`, as DuckDB gives it) from a missing key (null). Numbers stay in Java's form
+    here: value_text and object_or rewrite them. #}
 {% macro spark__json_values(record, paths) -%}
-    transform(array(concat('[', {{ record }}, ']')), w -> array(cast(null as string)
-        {%- for path in paths %}, {{ backfill.spark__json_wrapped_get('w', path) }}{% endfor %}))[0]
+    {%- set parents = [] -%}
+    {%- for path in paths %}{% set parent = path.rsplit('.', 1)[0] if '.' in path else '' %}{% if parent not in parents %}{% do parents.append(parent) %}{% endif %}{% endfor -%}
+    transform(array(named_struct('w', concat('[', {{ record }}, ']'), 'r', {{ record }})), x -> transform(array(array(
+        {%- for parent in parents %}json_object_keys({% if parent == '' %}x.r{% else %}{{ backfill.spark__json_wrapped_get('x.w', parent) }}{% endif %}){% if not loop.last %}, {% endif %}{% endfor -%}
+    )), keys -> array(cast(null as string)
+        {%- for path in paths %}{% set parent = path.rsplit('.', 1)[0] if '.' in path else '' %},
+        coalesce({{ backfill.spark__json_wrapped_get('x.w', path) }}, case when array_contains(keys[{{ parents.index(parent) }}], {{ backfill.spark__json_literal(path.split('.')[-1]) }}) then 'null' end)
+        {%- endfor %}))[0])[0]
 {%- endmacro %}
 
 {# The JSON value at dotted `path` of JSON `value` (DuckDB's `json_extract(value, path)`). #}
@@ -148,11 +157,13 @@
     json_extract_string({{ value }}, '$')
 {%- endmacro %}
 {#- Spark: `value` is compact JSON text as json_values gives it (numbers possibly in Java's
-    form: a number alone is rewritten; an object or array is returned as it is). #}
+    form: a number alone is rewritten; an object or array is returned as it is; JSON null is
+    null). #}
 {% macro spark__value_text(value) -%}
     transform(array({{ value }}), v -> case
         when v rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then {{ backfill.spark__json_number('v') }}
         when startswith(v, '{') or startswith(v, '[') then v
+        when v = 'null' then null
         else get_json_object(v, '$')
     end)[0]
 {%- endmacro %}

@@ -39,19 +39,21 @@
     )[1]
     {%- endif -%}
 {%- endmacro %}
-{#- Spark: the listed keys picked from the object's entries (spark_object_entries: one parse, each
-    value's text as DuckDB writes it; a key whose value is JSON null is kept, as on DuckDB). #}
+{#- Spark: the same from json_values (1-based there too); doubles written as DuckDB does. #}
 {% macro spark__object_of_keys(object, keys, braces=true) -%}
     {%- if keys | length == 0 -%}
         cast(null as string)
     {%- else -%}
+    {%- set fields -%}
     transform(
-        array({{ backfill.spark_object_entries(object) }}),
+        array({{ backfill.json_values(object, keys) }}),
         v -> {% if braces %}'{' || {% endif %}nullif(concat_ws(','
             {%- for key in keys %},
-            {{ backfill.spark__json_literal(key | tojson ~ ':') }} || filter(v, e -> e.key = {{ backfill.spark__json_literal(key) }})[0].value
+            {{ backfill.spark__json_literal(key | tojson ~ ':') }} || v[{{ loop.index }}]
             {%- endfor %}
         ), ''){% if braces %} || '}'{% endif %}
     )[0]
+    {%- endset -%}
+    {{ backfill.spark__json_numbers(fields) }}
     {%- endif -%}
 {%- endmacro %}

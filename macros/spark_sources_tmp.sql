@@ -73,3 +73,102 @@
         cast({{ field.strip('"').strip("'") if (complex and field is string) else field }} as {{ type }})
     {%- endif -%}
 {% endmacro %}
+
+{#
+  A text value for json_add_keys, whose key is also listed in its `json_keys`. DuckDB: the
+  expression as it is (json_add_keys's to_json quotes it). Spark: its JSON string written here,
+  without json_scalar's rewriting of numbers (text holds none), which keeps view text short.
+#}
+{% macro add_key_text(expr) -%}
+    {{ return(adapter.dispatch('add_key_text', 'backfill')(expr)) }}
+{%- endmacro %}
+
+{% macro default__add_key_text(expr) -%}
+    {{ expr }}
+{%- endmacro %}
+
+{% macro spark__add_key_text(expr) -%}
+    nullif(regexp_extract(to_json(named_struct('v', cast({{ expr }} as string))), '^\\{"v":(.*)\\}$', 1), '')
+{%- endmacro %}
+
+{# An extracted JSON value (json_values) that is present and not JSON null. #}
+{% macro json_is_value(value) -%}
+    {{ return(adapter.dispatch('json_is_value', 'backfill')(value)) }}
+{%- endmacro %}
+
+{% macro default__json_is_value(value) -%}
+    json_type({{ value }}) not in ('NULL')
+{%- endmacro %}
+
+{#- Spark: the JSON text is compact; JSON null is the text `null`, a missing value SQL null #}
+{% macro spark__json_is_value(value) -%}
+    {{ value }} <> 'null'
+{%- endmacro %}
+
+{#
+  The texts of every value of a json_values list (as value_text reads each), computed once per
+  row: a list with the same positions. For models that read many fields as text (Spark keeps a
+  view's text to 32 KB, and value_text is long there).
+#}
+{% macro value_texts(values) -%}
+    {{ return(adapter.dispatch('value_texts', 'backfill')(values)) }}
+{%- endmacro %}
+
+{% macro duckdb__value_texts(values) -%}
+    list_transform({{ values }}, lambda v: {{ value_text('v') }})
+{%- endmacro %}
+
+{% macro spark__value_texts(values) -%}
+    transform({{ values }}, v -> {{ value_text('v') }})
+{%- endmacro %}
+
+{# The first non-blank text among the `texts` list's elements at `positions` (first_of on value_texts). #}
+{% macro first_text_at(texts, positions) -%}
+    coalesce({% for i in positions %}{{ nonblank(texts ~ '[' ~ i ~ ']') }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{# The text at `texts[position]` as an id (raw_id on value_texts): untouched, null when blank. #}
+{% macro raw_id_at(texts, position) -%}
+    case when trim({{ texts }}[{{ position }}]) <> '' then {{ texts }}[{{ position }}] end
+{%- endmacro %}
+
+{# The JSON text of a text value (DuckDB's to_json of a varchar); Spark: no number rewriting. #}
+{% macro json_string(expr) -%}
+    {{ return(adapter.dispatch('json_string', 'backfill')(expr)) }}
+{%- endmacro %}
+
+{% macro default__json_string(expr) -%}
+    to_json({{ expr }})
+{%- endmacro %}
+
+{% macro spark__json_string(expr) -%}
+    nullif(regexp_extract(to_json(named_struct('v', cast({{ expr }} as string))), '^\\{"v":(.*)\\}$', 1), '')
+{%- endmacro %}
+
+{# The JSON text of an integer value (DuckDB's to_json of a bigint). #}
+{% macro json_integer(expr) -%}
+    {{ return(adapter.dispatch('json_integer', 'backfill')(expr)) }}
+{%- endmacro %}
+
+{% macro default__json_integer(expr) -%}
+    to_json({{ expr }})
+{%- endmacro %}
+
+{% macro spark__json_integer(expr) -%}
+    cast({{ expr }} as string)
+{%- endmacro %}
+
+{# Text read as a bigint as DuckDB's try_cast does (a fraction rounds half away from zero,
+   `1e3` is 1000); null when it is not a number or out of range. #}
+{% macro text_to_bigint(expr) -%}
+    {{ return(adapter.dispatch('text_to_bigint', 'backfill')(expr)) }}
+{%- endmacro %}
+
+{% macro default__text_to_bigint(expr) -%}
+    try_cast({{ expr }} as bigint)
+{%- endmacro %}
+
+{#- Spark: its try_cast to bigint refuses fractions; through decimal(38, 0) it rounds half up #}
+{% macro spark__text_to_bigint(expr) -%}
+    try_cast(try_cast({{ expr }} as decimal(38, 0)) as bigint)
+{%- endmacro %}

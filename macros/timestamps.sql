@@ -63,8 +63,13 @@
 {% macro duckdb__wall_time_to_utc(ts, tz) -%}
     timezone('UTC', timezone('{{ tz }}', {{ ts }}))
 {%- endmacro %}
+{#- Spark: a wall time that occurs twice (the hour the clocks go back) is read as the later
+    one, as DuckDB reads it (Spark's to_utc_timestamp takes the earlier). #}
 {% macro spark__wall_time_to_utc(ts, tz) -%}
-    to_utc_timestamp({{ ts }}, '{{ tz }}')
+    transform(array(named_struct('t', {{ ts }}, 'u', to_utc_timestamp({{ ts }}, '{{ tz }}'))), x -> case
+        when from_utc_timestamp(x.u + interval 1 hour, '{{ tz }}') = x.t then x.u + interval 1 hour
+        else x.u
+    end)[0]
 {%- endmacro %}
 
 {# `ts` as ISO 8601 text in UTC with microseconds: 2020-10-13T17:48:31.000000Z #}
