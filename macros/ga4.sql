@@ -7,6 +7,10 @@
   Not a list: an empty object.
 #}
 {% macro ga4_params_to_json(params) %}
+    {{ return(adapter.dispatch('ga4_params_to_json', 'backfill')(params)) }}
+{% endmacro %}
+
+{% macro duckdb__ga4_params_to_json(params) %}
     case
         when json_type({{ params }}) = 'ARRAY' then list_transform(
             [list_filter(
@@ -32,5 +36,38 @@
             )))
         )[1]
         else cast('{}' as json)
+    end
+{% endmacro %}
+
+{#- Spark: the object is written as text (its values are JSON text already); lambda indexes
+    are 0-based, array_position 1-based. A list Spark cannot read as entries gives `{}`, as
+    DuckDB's entries of nulls do. #}
+{% macro spark__ga4_params_to_json(params) %}
+    case
+        when {{ backfill.json_type(params) }} = 'ARRAY' then coalesce(transform(
+            array(filter(
+                transform(
+                    from_json(
+                        {{ params }},
+                        'array<struct<key:string,value:struct<string_value:string,int_value:string,float_value:double,double_value:double>>>'
+                    ),
+                    p -> named_struct(
+                        'k', p.key,
+                        'v', coalesce(
+                            {{ backfill.json_scalar('p.value.string_value') }},
+                            cast(cast(p.value.int_value as decimal(38, 0)) as string),
+                            {{ spark_json_double('p.value.double_value') }},
+                            {{ spark_json_double('p.value.float_value') }}
+                        )
+                    )
+                ),
+                e -> e.k is not null
+            )),
+            entries -> '{' || array_join(transform(
+                filter(entries, (e, i) -> array_position(transform(entries, x -> x.k), e.k) = i + 1),
+                e -> {{ backfill.json_scalar('e.k') }} || ':' || coalesce(e.v, 'null')
+            ), ',') || '}'
+        )[0], '{}')
+        else '{}'
     end
 {% endmacro %}

@@ -15,13 +15,22 @@
   previousId becomes userId). A pair with a missing id, or the same id twice, is left out.
 #}
 {% macro identity_links(pairs) -%}
+    {{ return(adapter.dispatch('identity_links', 'backfill')(pairs)) }}
+{%- endmacro %}
+{% macro duckdb__identity_links(pairs) -%}
     list_filter(
         [{% for anonymous, known, kind in pairs %}{'anonymous_id': {{ anonymous }}, 'known_id': {{ known }}, 'link_type': '{{ kind }}'}{% if not loop.last %}, {% endif %}{% endfor %}],
         lambda link: link.anonymous_id is not null and link.known_id is not null and link.anonymous_id <> link.known_id
     )
 {%- endmacro %}
+{% macro spark__identity_links(pairs) -%}
+    filter(
+        array({% for anonymous, known, kind in pairs %}named_struct('anonymous_id', {{ anonymous }}, 'known_id', {{ known }}, 'link_type', '{{ kind }}'){% if not loop.last %}, {% endif %}{% endfor %}),
+        link -> link.anonymous_id is not null and link.known_id is not null and link.anonymous_id <> link.known_id
+    )
+{%- endmacro %}
 
 {# No identity links, typed as identity_links() makes them (for a source whose records carry none). #}
 {% macro no_identity_links() -%}
-    {{ identity_links([('cast(null as varchar)', 'cast(null as varchar)', 'identify')]) }}
+    {{ identity_links([('cast(null as ' ~ backfill.text_type() ~ ')', 'cast(null as ' ~ backfill.text_type() ~ ')', 'identify')]) }}
 {%- endmacro %}

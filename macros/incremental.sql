@@ -108,6 +108,8 @@
         {%- if adapter.get_relation(database=none, schema='raw', identifier='loads') is none -%}
             {{ exceptions.raise_compiler_error("the Spark warehouse has no raw tables yet: land an export first") }}
         {%- endif -%}
+        {#- tests read `dbt_build` unqualified, as DuckDB's default schema is the target's #}
+        {%- do run_query("use " ~ target.schema) -%}
         {%- do run_query("create table if not exists " ~ target.schema ~ ".dbt_watermarks (model string, built_through_load bigint, build_id string) using parquet") -%}
         {%- if flags.WHICH in ('build', 'run') -%}
             {%- do run_query("drop table if exists " ~ target.schema ~ ".dbt_build") -%}

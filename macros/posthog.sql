@@ -7,7 +7,7 @@
   overwrites the source's own geo.
 #}
 {% macro posthog_markers(source_system, import_job_id=none) -%}
-    '"historical_migration":true,"analytics_source":' || to_json({{ source_system }})
-    {%- if import_job_id is not none %} || coalesce(',"$import_job_id":' || to_json({{ import_job_id }}), ''){% endif %}
+    '"historical_migration":true,"analytics_source":' || {{ backfill.json_scalar(source_system) }}
+    {%- if import_job_id is not none %} || coalesce(',"$import_job_id":' || {{ backfill.json_scalar(import_job_id) }}, ''){% endif %}
     {%- if var('posthog_geoip_disable', true) %} || ',"$geoip_disable":true'{% endif %}
 {%- endmacro %}

@@ -8,9 +8,9 @@
         (select
             cast(null as bigint) as load_id,
             cast(null as bigint) as line_number,
-            cast(null as varchar) as file_path,
+            cast(null as {{ backfill.text_type() }}) as file_path,
             cast(null as timestamp) as loaded_at,
-            cast(null as json) as record
+            cast(null as {{ backfill.json_type_name() }}) as record
         where false)
     {%- else -%}
         {{ relation }}

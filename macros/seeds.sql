@@ -23,6 +23,9 @@
   One parse of `object` whatever the number of keys.
 #}
 {% macro object_of_keys(object, keys, braces=true) -%}
+    {{ return(adapter.dispatch('object_of_keys', 'backfill')(object, keys, braces)) }}
+{%- endmacro %}
+{% macro duckdb__object_of_keys(object, keys, braces=true) -%}
     {%- if keys | length == 0 -%}
         cast(null as varchar)
     {%- else -%}
@@ -34,5 +37,23 @@
             {%- endfor %}
         ), ''){% if braces %} || '}'{% endif %}
     )[1]
+    {%- endif -%}
+{%- endmacro %}
+{#- Spark: the same from json_values (1-based there too); doubles written as DuckDB does. #}
+{% macro spark__object_of_keys(object, keys, braces=true) -%}
+    {%- if keys | length == 0 -%}
+        cast(null as string)
+    {%- else -%}
+    {%- set fields -%}
+    transform(
+        array({{ backfill.json_values(object, keys) }}),
+        v -> {% if braces %}'{' || {% endif %}nullif(concat_ws(','
+            {%- for key in keys %},
+            {{ backfill.spark__json_literal(key | tojson ~ ':') }} || v[{{ loop.index }}]
+            {%- endfor %}
+        ), ''){% if braces %} || '}'{% endif %}
+    )[0]
+    {%- endset -%}
+    {{ backfill.spark__json_numbers(fields) }}
     {%- endif -%}
 {%- endmacro %}

@@ -17,7 +17,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if mapped | length == 0 -%}
-        cast(null as varchar)
+        cast(null as {{ backfill.text_type() }})
     {%- else -%}
     nullif('{' || concat_ws(','
         {%- for name in top | map(attribute=0) | unique %},
@@ -37,8 +37,8 @@
 {# `object` (JSON) without its keys that start with `$`. #}
 {% macro without_dollar_keys(object) -%}
     case
-        when contains(cast({{ object }} as varchar), '"$') then
-            coalesce({{ object_where(object, "not starts_with(p.key, '$')") }}, cast('{}' as json))
+        when contains(cast({{ object }} as {{ backfill.text_type() }}), '"$') then
+            coalesce({{ object_where(object, 'not ' ~ backfill.text_starts_with('p.key', "'$'")) }}, {{ backfill.as_json("'{}'") }})
         else {{ object }}
     end
 {%- endmacro %}

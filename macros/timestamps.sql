@@ -57,13 +57,33 @@
     {%- if tz | upper in ('UTC', 'ETC/UTC', 'Z', '') -%}
         {{ ts }}
     {%- else -%}
-        timezone('UTC', timezone('{{ tz }}', {{ ts }}))
+        {{ adapter.dispatch('wall_time_to_utc', 'backfill')(ts, tz) }}
     {%- endif -%}
 {% endmacro %}
+{% macro duckdb__wall_time_to_utc(ts, tz) -%}
+    timezone('UTC', timezone('{{ tz }}', {{ ts }}))
+{%- endmacro %}
+{#- Spark: a wall time that occurs twice (the hour the clocks go back) is read as the later
+    one, as DuckDB reads it (Spark's to_utc_timestamp takes the earlier). #}
+{% macro spark__wall_time_to_utc(ts, tz) -%}
+    transform(array(named_struct('t', {{ ts }}, 'u', to_utc_timestamp({{ ts }}, '{{ tz }}'))), x -> case
+        when from_utc_timestamp(x.u + interval 1 hour, '{{ tz }}') = x.t then x.u + interval 1 hour
+        else x.u
+    end)[0]
+{%- endmacro %}
 
+{# `ts` as ISO 8601 text in UTC with microseconds: 2020-10-13T17:48:31.000000Z #}
 {% macro to_iso8601_utc(ts) %}
+    {{- adapter.dispatch('to_iso8601_utc', 'backfill')(ts) -}}
+{% endmacro %}
+{% macro duckdb__to_iso8601_utc(ts) %}
     strftime({{ ts }}, '%Y-%m-%dT%H:%M:%S.%fZ')
 {% endmacro %}
+{#- Spark: formatted in the session time zone, which the spark target sets to UTC. #}
+{% macro spark__to_iso8601_utc(ts) %}
+    date_format({{ ts }}, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+{% endmacro %}
+
 
 {#
   An event's time as the events mart keeps and sends it, by the var `timestamp_precision`:
@@ -80,9 +100,17 @@
 {%- endmacro %}
 
 {% macro event_timestamp(ts) -%}
-    {%- if var('timestamp_precision', 'microsecond') == 'second' -%} strftime({{ event_time(ts) }}, '%Y-%m-%dT%H:%M:%S+00:00')
+    {%- if var('timestamp_precision', 'microsecond') == 'second' -%} {{ adapter.dispatch('iso8601_seconds_utc', 'backfill')(event_time(ts)) }}
     {%- else -%} {{ to_iso8601_utc(event_time(ts)) }}
     {%- endif -%}
+{%- endmacro %}
+
+{# `ts` as PostHog's importer writes times: 2020-10-13T17:48:31+00:00 #}
+{% macro duckdb__iso8601_seconds_utc(ts) -%}
+    strftime({{ ts }}, '%Y-%m-%dT%H:%M:%S+00:00')
+{%- endmacro %}
+{% macro spark__iso8601_seconds_utc(ts) -%}
+    date_format({{ ts }}, "yyyy-MM-dd'T'HH:mm:ss'+00:00'")
 {%- endmacro %}
 
 {% macro is_plausible_event_time(ts) %}
@@ -98,6 +126,10 @@
   Unparsable or blank text gives null. Precision is kept down to the microsecond.
 #}
 {% macro text_to_timestamp(value, tz='UTC') %}
+    {{- adapter.dispatch('text_to_timestamp', 'backfill')(value, tz) -}}
+{% endmacro %}
+
+{% macro duckdb__text_to_timestamp(value, tz='UTC') %}
     list_transform(
         [regexp_replace(nullif(trim(cast({{ value }} as varchar)), ''), '\s+([+-]\d{2}(:?\d{2})?)$', '\1')],
         lambda s: case
@@ -107,6 +139,21 @@
             else {{ wall_time_to_utc('try_cast(s as timestamp)', tz) }}
         end
     )[1]
+{% endmacro %}
+
+{#- Spark: the same rules. Spark's cast reads more than DuckDB's (a bare year, a time without a
+    date, an epoch number): text must start with a date. A cast without a zone reads wall time
+    in the session zone (UTC). #}
+{% macro spark__text_to_timestamp(value, tz='UTC') %}
+    transform(
+        array(regexp_replace(nullif(trim(cast({{ value }} as string)), ''), '\\s+([+-]\\d{2}(:?\\d{2})?)$', '$1')),
+        s -> case
+            when s is null or not s rlike '^\\d{4}-\\d{1,2}-\\d{1,2}([T ]|$)' then null
+            when s rlike '[T ]\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?([zZ]|[+-]\\d{2}(:?\\d{2})?|\\s+[A-Za-z][A-Za-z0-9_/+-]*)$'
+                then try_cast(s as timestamp)
+            else {{ wall_time_to_utc('try_cast(s as timestamp)', tz) }}
+        end
+    )[0]
 {% endmacro %}
 
 {# The first of the `values` list's elements at `positions` whose text parses as a date-time (see text_to_timestamp). #}

@@ -35,8 +35,17 @@
 
 {# A canonical lower-case uuid, or null when `value` is not one. #}
 {% macro as_uuid(value) %}
+    {{- adapter.dispatch('as_uuid', 'backfill')(value) -}}
+{% endmacro %}
+{% macro duckdb__as_uuid(value) %}
     list_transform(
         [lower(trim(cast({{ value }} as varchar)))],
         lambda u: case when regexp_full_match(u, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}') then u end
     )[1]
+{% endmacro %}
+{% macro spark__as_uuid(value) %}
+    transform(
+        array(lower(trim(cast({{ value }} as string)))),
+        u -> case when {{ backfill.regex_full_match('u', '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}') }} then u end
+    )[0]
 {% endmacro %}

@@ -128,7 +128,7 @@ def compare(folder: Path, models: list[str]) -> int:
         spark_cols = [c for (c,) in con.execute(f"select column_name from (describe select * from read_parquet('{files}'))").fetchall()]
         if sorted(duck_cols) != sorted(c for c in spark_cols if c in duck_cols or c not in ('load_id',)):
             print(f"{model}: columns differ\n  duckdb {duck_cols}\n  spark  {spark_cols}")
-        cols = [c for c in duck_cols if c in spark_cols]
+        cols = [c for c in duck_cols if c in spark_cols and c != 'build_id']   # build_id: each build's own
         select = ", ".join(f'"{c}"' for c in cols)
         ours = sorted((tuple(canonical(v) for v in row) for row in con.execute(f"select {select} from main.{model}").fetchall()), key=repr)
         theirs = sorted((tuple(canonical(v) for v in row) for row in con.execute(f"select {select} from read_parquet('{files}')").fetchall()), key=repr)

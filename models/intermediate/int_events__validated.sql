@@ -66,7 +66,7 @@ event_exclusions as (
 judged as (
 
     select
-        unioned.* exclude (staging_rejection_reason, staging_exclusion_reason),
+        {{ star_except('unioned', ['staging_rejection_reason', 'staging_exclusion_reason']) }},
         coalesce(
             unioned.staging_exclusion_reason,
             case when event_exclusions.source_event is not null then 'excluded_event_name' end

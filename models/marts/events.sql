@@ -77,13 +77,7 @@ property_rules as (
         the keys it renames and source_system (added again at the end) #}
     select
         source_system,
-        list({'old': source_property, 'new': trim(target_property)} order by source_property)
-            filter (where nullif(trim(target_property), '') is not null) as renames,
-        count(distinct nullif(trim(target_property), '')) < count(nullif(trim(target_property), '')) as shares_targets,
-        to_json(map_from_entries(list_distinct(list_concat(
-            list({'k': source_property, 'v': cast(null as json)}),
-            [{'k': 'source_system', 'v': cast(null as json)}]
-        )))) as removals
+        {{- backfill.property_rules_columns() }}
 
     from property_mappings
     group by source_system
@@ -94,11 +88,7 @@ with_rules as (
 
     select
         valid_events.*,
-        coalesce(property_rules.renames, []) as renames,
-        coalesce(property_rules.shares_targets, false) as shares_targets,
-        coalesce(property_rules.removals, cast('{"source_system":null}' as json)) as removals,
-        case when len(property_rules.renames) > 0 then json_keys(valid_events.source_properties) else [] end as record_keys,
-        case when len(property_rules.renames) > 0 then json_extract(valid_events.source_properties, '$.*') end as record_values
+        {{- backfill.rule_columns('valid_events', 'property_rules') }}
 
     from valid_events
     left join property_rules
@@ -111,13 +101,7 @@ renamed as (
     {#- the renamed keys the record has: position in the record, new name, value (JSON) #}
     select
         *,
-        list_filter(
-            list_transform(
-                renames,
-                lambda r: {'position': list_position(record_keys, r.old), 'new': r.new, 'value': record_values[list_position(record_keys, r.old)]}
-            ),
-            lambda r: r.position is not null
-        ) as found
+        {{- backfill.renamed_found() }}
 
     from with_rules
 
@@ -127,12 +111,7 @@ moved as (
 
     select
         *,
-        case
-            {#- two old keys renamed to one new key: the first in the record wins #}
-            when shares_targets then list_filter(list_sort(found), lambda r, i: list_position(list_transform(list_sort(found), lambda x: x.new), r.new) = i)
-            else found
-        end as moved,
-        json_merge_patch(source_properties, removals) as without_removed
+        {{- backfill.moved_columns() }}
 
     from renamed
 
@@ -142,20 +121,7 @@ mapped as (
 
     select
         *,
-        case
-            {#- a renamed key wins over a key of the same name the record already had, and the
-                source's event id over the record's own source_event_id (kept when there is none) #}
-            when list_has_any(record_keys, list_transform(moved, lambda r: r.new))
-                or (source_event_id is not null and contains(cast(source_properties as varchar), '"source_event_id"'))
-                then json_merge_patch(
-                    without_removed,
-                    to_json(map_from_entries(list_concat(
-                        list_transform(moved, lambda r: {'k': r.new, 'v': cast(null as json)}),
-                        case when source_event_id is not null then [{'k': 'source_event_id', 'v': cast(null as json)}] else [] end
-                    )))
-                )
-            else without_removed
-        end as kept
+        {{- backfill.kept_column() }}
 
     from moved
 
@@ -169,13 +135,7 @@ mapped_final as (
         mapped.distinct_id,
         mapped.distinct_id_is_anonymous,
         {{ event_timestamp('mapped.event_at') }} as timestamp,
-        cast('{' || concat_ws(',',
-            nullif(substr(cast(mapped.kept as varchar), 2, length(cast(mapped.kept as varchar)) - 2), ''),
-            nullif(array_to_string(list_transform(mapped.moved, lambda r: cast(to_json(r.new) as varchar) || ':' || r.value), ','), ''),
-            '"source_system":' || cast(to_json(mapped.source_system) as varchar),
-            '"source_event_id":' || cast(to_json(mapped.source_event_id) as varchar),
-            '"$geoip_country_name":' || to_json(countries.country_name)
-        ) || '}' as json) as properties,
+        {{- backfill.mapped_properties('mapped', 'countries.country_name') }} as properties,
         {{ event_time('mapped.event_at') }} as event_at,
         mapped.source_system,
         mapped.source_event_id,
@@ -215,14 +175,14 @@ person_properties as (
                 when '{{ source_system }}' then {{ backfill.object_of_keys('properties', person_keys | selectattr(0, 'equalto', source_system) | selectattr(1, 'equalto', 'set_once') | map(attribute=2) | list, braces=false) }}
                 {%- endfor %}
             end,
-            nullif(substr(cast(person_properties_once as varchar), 2, length(cast(person_properties_once as varchar)) - 2), '')
+            nullif(substr(cast(person_properties_once as {{ backfill.text_type() }}), 2, length(cast(person_properties_once as {{ backfill.text_type() }})) - 2), '')
         ) as set_once_fields
         {%- elif on_events %}
-        cast(null as varchar) as set_text,
-        nullif(substr(cast(person_properties_once as varchar), 2, length(cast(person_properties_once as varchar)) - 2), '') as set_once_fields
+        cast(null as {{ backfill.text_type() }}) as set_text,
+        nullif(substr(cast(person_properties_once as {{ backfill.text_type() }}), 2, length(cast(person_properties_once as {{ backfill.text_type() }})) - 2), '') as set_once_fields
         {%- else %}
-        cast(null as varchar) as set_text,
-        cast(null as varchar) as set_once_fields
+        cast(null as {{ backfill.text_type() }}) as set_text,
+        cast(null as {{ backfill.text_type() }}) as set_once_fields
         {%- endif %}
 
     from mapped_final
@@ -241,10 +201,10 @@ final as (
         groups,
         cast('{' || concat_ws(',',
             {{ posthog_markers('source_system', 'import_job_id') }},
-            '"$groups":' || cast(groups as varchar),
+            '"$groups":' || cast(groups as {{ backfill.text_type() }}),
             '"$set":' || set_text,
             '"$set_once":{' || nullif(set_once_fields, '') || '}'
-        ) || '}' as json) as posthog_properties,
+        ) || '}' as {{ backfill.json_type_name() }}) as posthog_properties,
         source_context,
         event_at,
         source_system,

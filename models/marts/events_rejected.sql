@@ -35,7 +35,7 @@ final as (
         uuid,
         source_event_name,
         distinct_id,
-        cast(source_record as varchar) as source_line
+        cast(source_record as {{ text_type() }}) as source_line
 
     from invalid_records
 

@@ -15,7 +15,10 @@
   of its records.
 #}
 
-{{ config(incremental_strategy='delete+insert', unique_key=['group_type', 'group_key']) }}
+{#- Plain Parquet tables on Spark have no DELETE: there the model is recomputed whole and
+    replaces the table (insert_overwrite without partitions), which equals delete+insert of the
+    groups new loads touch, since the others' records did not change. #}
+{{ config(incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'), unique_key=['group_type', 'group_key']) }}
 
 {%- set new_loads = backfill.new_loads() %}
 
@@ -27,7 +30,7 @@ usable_records as (
     from {{ ref('int_events__validated') }}
     where rejection_reason is null
         and distinct_id is not null
-        and len(group_links) > 0
+        and {{ backfill.marts_list_length('group_links') }} > 0
         and event_at is not null
         and {{ is_plausible_event_time('event_at') }}   -- excluded records skip validation: check here
 
@@ -36,19 +39,24 @@ usable_records as (
 links as (
 
     select
-        usable_records.* exclude (group_links),
+        usable_records.source_system,
+        usable_records.load_id,
+        usable_records.line_number,
+        usable_records.event_at,
+        usable_records.distinct_id,
+        usable_records.distinct_id_is_anonymous,
         link.group_type,
         link.group_key,
         link.properties
 
-    from usable_records, unnest(usable_records.group_links) as t(link)
+    from usable_records {{ backfill.marts_unnest('usable_records.group_links', 'link') }}
 
 ),
 
 records as (
 
     select * from links
-    {% if is_incremental() %}
+    {% if is_incremental() and target.type != 'spark' %}
     where (group_type, group_key) in (select (group_type, group_key) from links where {{ new_loads }})
     {% endif %}
 
@@ -65,13 +73,13 @@ seen as (
     select
         group_type,
         group_key,
-        arg_max(distinct_id, (event_at, load_id, line_number)) as distinct_id,
-        arg_max(distinct_id_is_anonymous, (event_at, load_id, line_number)) as distinct_id_is_anonymous,
+        {{ backfill.marts_arg_max('distinct_id', ['event_at', 'load_id', 'line_number']) }} as distinct_id,
+        {{ backfill.marts_arg_max('distinct_id_is_anonymous', ['event_at', 'load_id', 'line_number']) }} as distinct_id_is_anonymous,
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
         count(*) as records,
         max(load_id) as load_id,
-        list(distinct source_system order by source_system) as source_systems
+        {{ backfill.marts_sorted_distinct_list('source_system') }} as source_systems
 
     from records
     group by group_type, group_key
@@ -83,13 +91,13 @@ final as (
     select
         {{ uuid_v5(
             'backfill_groups_',
-            "to_json([seen.group_type, seen.group_key])::varchar || '|' || coalesce(cast(regrouped.properties as varchar), '{}')"
-            ~ " || '|' || coalesce(cast(regrouped.properties_load_id as varchar), '')"
+            backfill.marts_json_text_array(['seen.group_type', 'seen.group_key']) ~ " || '|' || coalesce(cast(regrouped.properties as " ~ backfill.text_type() ~ "), '{}')"
+            ~ " || '|' || coalesce(cast(regrouped.properties_load_id as " ~ backfill.text_type() ~ "), '')"
         ) }} as uuid,
         seen.group_type,
         seen.group_key,
-        cast(coalesce(regrouped.properties, '{}') as json) as properties,
-        cast('{' || {{ posthog_markers('seen.source_systems[1]') }} || '}' as json) as posthog_properties,
+        cast(coalesce(regrouped.properties, '{}') as {{ backfill.json_type_name() }}) as properties,
+        cast('{' || {{ posthog_markers(backfill.marts_list_first('seen.source_systems')) }} || '}' as {{ backfill.json_type_name() }}) as posthog_properties,
         seen.distinct_id,
         seen.distinct_id_is_anonymous,
         {{ to_iso8601_utc('coalesce(regrouped.properties_at, seen.first_seen_at)') }} as timestamp,

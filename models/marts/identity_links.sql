@@ -15,7 +15,10 @@
   Incremental: a build recomputes only the pairs that new loads show, each from all of its records.
 #}
 
-{{ config(incremental_strategy='delete+insert', unique_key='uuid') }}
+{#- Plain Parquet tables on Spark have no DELETE: there the model is recomputed whole and
+    replaces the table (insert_overwrite without partitions), which equals delete+insert of the
+    pairs new loads touch, since the others' records did not change. #}
+{{ config(incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'), unique_key='uuid') }}
 
 {%- set new_loads = backfill.new_loads() %}
 
@@ -26,7 +29,7 @@ usable_records as (
     select source_system, load_id, line_number, event_at, identity_links
     from {{ ref('int_events__validated') }}
     where rejection_reason is null
-        and len(identity_links) > 0
+        and {{ backfill.marts_list_length('identity_links') }} > 0
         and event_at is not null
         and {{ is_plausible_event_time('event_at') }}   -- excluded records skip validation: check here
 
@@ -43,14 +46,14 @@ pairs as (
         link.known_id,
         link.link_type
 
-    from usable_records, unnest(usable_records.identity_links) as t(link)
+    from usable_records {{ backfill.marts_unnest('usable_records.identity_links', 'link') }}
 
 ),
 
 records as (
 
     select * from pairs
-    {% if is_incremental() %}
+    {% if is_incremental() and target.type != 'spark' %}
     where (anonymous_id, known_id) in (select (anonymous_id, known_id) from pairs where {{ new_loads }})
     {% endif %}
 
@@ -73,17 +76,17 @@ first_seen as (
 final as (
 
     select
-        {{ uuid_v5('backfill_idlinks', "to_json([anonymous_id, known_id])::varchar") }} as uuid,
+        {{ uuid_v5('backfill_idlinks', backfill.marts_json_text_array(['anonymous_id', 'known_id'])) }} as uuid,
         anonymous_id,
         known_id,
         link_type,
-        cast('{"$anon_distinct_id":' || to_json(anonymous_id)
+        cast('{"$anon_distinct_id":' || {{ backfill.json_scalar('anonymous_id') }}
             || case when source_system in ('mixpanel', 'amplitude')
-                then ',"$' || source_system || '_user_id":' || to_json(known_id)
-                    || ',"$' || source_system || '_device_id":' || to_json(anonymous_id)
+                then ',"$' || source_system || '_user_id":' || {{ backfill.json_scalar('known_id') }}
+                    || ',"$' || source_system || '_device_id":' || {{ backfill.json_scalar('anonymous_id') }}
                 else '' end
             || ',' || {{ posthog_markers('source_system') }}
-            || ',"source_system":' || to_json(source_system) || '}' as json) as properties,
+            || ',"source_system":' || {{ backfill.json_scalar('source_system') }} || '}' as {{ backfill.json_type_name() }}) as properties,
         known_id as distinct_id,   -- who the link is sent as: the known id takes the anonymous one
         false as distinct_id_is_anonymous,
         {{ to_iso8601_utc('event_at') }} as timestamp,

@@ -19,7 +19,10 @@
   bring records for, each from all of its records.
 #}
 
-{{ config(incremental_strategy='delete+insert', unique_key='distinct_id') }}
+{#- Plain Parquet tables on Spark have no DELETE: there the model is recomputed whole and
+    replaces the table (insert_overwrite without partitions), which equals delete+insert of the
+    persons new loads touch, since the others' records did not change. #}
+{{ config(incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'), unique_key='distinct_id') }}
 
 {%- set new_loads = backfill.new_loads() %}
 
@@ -38,7 +41,7 @@ usable_records as (
 records as (
 
     select * from usable_records
-    {% if is_incremental() %}
+    {% if is_incremental() and target.type != 'spark' %}
     where distinct_id in (select distinct_id from usable_records where {{ new_loads }})
     {% endif %}
 
@@ -64,7 +67,7 @@ seen as (
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
         max(load_id) as load_id,
-        list(distinct source_system order by source_system) as source_systems
+        {{ backfill.marts_sorted_distinct_list('source_system') }} as source_systems
 
     from records
     group by distinct_id
@@ -76,16 +79,16 @@ final as (
     select
         {{ uuid_v5(
             'backfill_persons',
-            "seen.distinct_id || '|' || coalesce(cast(regrouped.properties as varchar), '{}')"
-            ~ " || '|' || coalesce(cast(regrouped.properties_load_id as varchar), '')"
-            ~ " || coalesce('|' || cast(regrouped_once.properties as varchar) || '|' || regrouped_once.properties_load_id, '')"
+            "seen.distinct_id || '|' || coalesce(cast(regrouped.properties as " ~ backfill.text_type() ~ "), '{}')"
+            ~ " || '|' || coalesce(cast(regrouped.properties_load_id as " ~ backfill.text_type() ~ "), '')"
+            ~ " || coalesce('|' || cast(regrouped_once.properties as " ~ backfill.text_type() ~ ") || '|' || regrouped_once.properties_load_id, '')"
         ) }} as uuid,
         seen.distinct_id,
         seen.distinct_id_is_anonymous,
-        cast(coalesce(regrouped.properties, '{}') as json) as properties,
-        cast(coalesce(regrouped_once.properties, '{}') as json) as properties_once,
+        cast(coalesce(regrouped.properties, '{}') as {{ backfill.json_type_name() }}) as properties,
+        cast(coalesce(regrouped_once.properties, '{}') as {{ backfill.json_type_name() }}) as properties_once,
         regrouped.properties is not null or regrouped_once.properties is not null as has_properties,
-        cast('{' || {{ posthog_markers('seen.source_systems[1]') }} || '}' as json) as posthog_properties,
+        cast('{' || {{ posthog_markers(backfill.marts_list_first('seen.source_systems')) }} || '}' as {{ backfill.json_type_name() }}) as posthog_properties,
         {{ to_iso8601_utc('seen.last_seen_at') }} as timestamp,
         seen.last_seen_at as event_at,
         seen.first_seen_at,

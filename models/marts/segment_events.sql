@@ -13,7 +13,8 @@
   Edit the seed to send more, or fewer, fields to context.
 #}
 
-{{ config(materialized='view') }}
+{#- Spark: a table, since sync reads the marts' Parquet files with DuckDB (views have none). #}
+{{ config(materialized=('table' if target.type == 'spark' else 'view')) }}
 
 -- depends_on: {{ ref('segment_fields') }}
 {%- set mapped = seed_rows('segment_fields', 'trim(property), trim(segment_field)', "trim(segment_field) like 'context.%'") %}
@@ -31,11 +32,7 @@ mapped_values as (
 
     select
         *,
-        {%- if mapped %}
-        json_extract(properties, [{% for property, _ in mapped %}{{ json_path(property) }}{% if not loop.last %}, {% endif %}{% endfor %}]) as context_values
-        {%- else %}
-        cast([] as json[]) as context_values
-        {%- endif %}
+        {{- backfill.segment_context_values('properties', mapped | map(attribute=0) | list) }} as context_values
 
     from events
 
@@ -58,7 +55,7 @@ final as (
         uuid,
         event,
         case event when '$pageview' then 'page' when '$screen' then 'screen' else 'track' end as message_type,
-        case when event = '$screen' then properties->>'$."$screen_name"' end as screen_name,
+        case when event = '$screen' then {{ backfill.json_get_text('properties', '$screen_name') }} end as screen_name,
         distinct_id,
         distinct_id_is_anonymous,
         timestamp,
@@ -66,15 +63,8 @@ final as (
         source_system,
         load_id,
         build_id,
-        cast(coalesce(source_context, built_context, '{}') as json) as context,
-        case
-            when event = '$pageview' and json_type(built_context, '$.page') = 'OBJECT' then
-                json_merge_patch(
-                    json_extract(built_context, '$.page'),
-                    plain_properties
-                )
-            else plain_properties
-        end as properties
+        cast(coalesce(source_context, built_context, '{}') as {{ backfill.json_type_name() }}) as context,
+        {{- backfill.segment_page_properties('event', 'built_context', 'plain_properties') }} as properties
 
     from shaped
 

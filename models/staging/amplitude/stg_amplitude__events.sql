@@ -55,6 +55,16 @@ extracted as (
 
 ),
 
+texted as (
+
+    select
+        *,
+        {{ value_texts('field') }} as texts   -- each field's text, read once
+
+    from extracted
+
+),
+
 parsed as (
 
     select
@@ -62,37 +72,34 @@ parsed as (
         line_number,
         file_path,
         record,
-        {{ first_of('field', [1]) }} as source_event_name,
-        {{ as_uuid(value_text('field[2]')) }} as amplitude_uuid,
-        {{ first_of('field', [2]) }} as source_event_id,
-        {{ first_of('field', [3]) }} as device_id,
-        {{ first_of('field', [4]) }} as ip_address,
-        {{ first_of('field', [5, 3]) }} as distinct_id,
-        {{ first_of('field', [5]) }} is null as distinct_id_is_anonymous,
-        {{ first_of('field', [6, 7, 8]) }} as source_time,
-        {{ first_timestamp_of('field', [6, 7, 8]) }} as event_at,
+        {{ first_text_at('texts', [1]) }} as source_event_name,
+        {{ as_uuid('texts[2]') }} as amplitude_uuid,
+        {{ first_text_at('texts', [2]) }} as source_event_id,
+        {{ first_text_at('texts', [3]) }} as device_id,
+        {{ first_text_at('texts', [4]) }} as ip_address,
+        {{ first_text_at('texts', [5, 3]) }} as distinct_id,
+        {{ first_text_at('texts', [5]) }} is null as distinct_id_is_anonymous,
+        {{ first_text_at('texts', [6, 7, 8]) }} as source_time,
+        coalesce({% for i in [6, 7, 8] %}{{ text_to_timestamp('texts[' ~ i ~ ']') }}{% if not loop.last %}, {% endif %}{% endfor %}) as event_at,
         {{ object_or('field[9]') }} as event_properties,
         {{ object_or('field[10]', otherwise='null') }} as person_properties,
-        {{ identity_links([(raw_id('field[3]'), raw_id('field[5]'), 'identify')]) }} as identity_links,   -- device_id with user_id
-        case when starts_with(field[11], '{') and field[11] <> '{}' then (
-            select {{ group_links(["flatten(list(" ~ group_link_list('g.key', group_keys('g.value'), "json_extract(field[12], " ~ json_pointer(['g.key', 'k']) ~ ")") ~ " order by g.id))"]) }}
-            from json_each(field[11]) as g
-        ) else {{ no_group_links() }} end as group_links,
+        {{ identity_links([(raw_id_at('texts', 3), raw_id_at('texts', 5), 'identify')]) }} as identity_links,   -- device_id with user_id
+        {{ group_links_by_type('field[11]', 'field[12]') }} as group_links,
         {#- what PostHog's importer adds to properties (names as it writes them) #}
-        {{ raw_id('field[5]') }} as user_id,
-        {{ raw_id('field[3]') }} as raw_device_id,
-        case when try_cast({{ value_text('field[13]') }} as bigint) <> 0 then field[13] end as event_id,
-        case when try_cast({{ value_text('field[14]') }} as bigint) <> 0 then field[14] end as session_id,
-        {{ first_of('field', [15]) }} as os_name,
-        {{ first_of('field', [16]) }} as os_version,
-        {{ first_of('field', [17]) }} as device_type,
-        {{ first_of('field', [18]) }} as country,
-        {{ first_of('field', [19]) }} as city,
-        {{ first_of('field', [20]) }} as region,
-        {% for i in range(21, 28) %}case when json_type(field[{{ i }}]) not in ('NULL') then field[{{ i }}] end as page_{{ i }}{% if not loop.last %},
+        {{ raw_id_at('texts', 5) }} as user_id,
+        {{ raw_id_at('texts', 3) }} as raw_device_id,
+        case when {{ text_to_bigint('texts[13]') }} <> 0 then field[13] end as event_id,
+        case when {{ text_to_bigint('texts[14]') }} <> 0 then field[14] end as session_id,
+        {{ first_text_at('texts', [15]) }} as os_name,
+        {{ first_text_at('texts', [16]) }} as os_version,
+        {{ first_text_at('texts', [17]) }} as device_type,
+        {{ first_text_at('texts', [18]) }} as country,
+        {{ first_text_at('texts', [19]) }} as city,
+        {{ first_text_at('texts', [20]) }} as region,
+        {% for i in range(21, 28) %}case when {{ json_is_value('field[' ~ i ~ ']') }} then field[{{ i }}] end as page_{{ i }}{% if not loop.last %},
         {% endif %}{% endfor %}
 
-    from extracted
+    from texted
 
 ),
 final as (
@@ -110,20 +117,21 @@ final as (
         identity_links,
         source_time,
         event_at,
-        {{ json_add_keys('event_properties', {
-            '$amplitude_user_id': 'user_id',
-            '$amplitude_device_id': 'raw_device_id',
-            '$device_id': 'device_id',
+        {#- text values go through add_key_text; every value is then JSON (all keys in json_keys) #}
+        {%- set added = {
+            '$amplitude_user_id': add_key_text('user_id'),
+            '$amplitude_device_id': add_key_text('raw_device_id'),
+            '$device_id': add_key_text('device_id'),
             '$amplitude_event_id': 'event_id',
             '$amplitude_session_id': 'session_id',
-            '$geoip_country_name': 'country',
-            '$geoip_city_name': 'city',
-            '$geoip_subdivision_1_name': 'region',
-            '$browser': 'os_name',
-            '$os': 'os_name',
-            '$browser_version': "case when regexp_full_match(os_version, '-?[0-9]{1,18}') then to_json(cast(os_version as bigint)) else to_json(os_version) end",
-            '$device_type': "case when device_type in ('Windows', 'Linux') then 'Desktop' when device_type in ('iOS', 'Android') then 'Mobile' end",
-            '$ip': 'ip_address',
+            '$geoip_country_name': add_key_text('country'),
+            '$geoip_city_name': add_key_text('city'),
+            '$geoip_subdivision_1_name': add_key_text('region'),
+            '$browser': add_key_text('os_name'),
+            '$os': add_key_text('os_name'),
+            '$browser_version': "case when " ~ regex_full_match('os_version', '-?[0-9]{1,18}') ~ " then " ~ json_integer('cast(os_version as bigint)') ~ " else " ~ json_string('os_version') ~ " end",
+            '$device_type': add_key_text("case when device_type in ('Windows', 'Linux') then 'Desktop' when device_type in ('iOS', 'Android') then 'Mobile' end"),
+            '$ip': add_key_text('ip_address'),
             '$current_url': 'page_21',
             '$host': 'page_22',
             '$pathname': 'page_23',
@@ -131,28 +139,29 @@ final as (
             '$viewport_height': 'page_25',
             '$referrer': 'page_26',
             '$referring_domain': 'page_27',
-        }) }} as source_properties,
+        } %}
+        {{ json_add_keys('event_properties', added, json_keys=added.keys() | list) }} as source_properties,
         case
-            when contains(cast(person_properties as varchar), '"EMPTY"') or contains(cast(person_properties as varchar), '"initial_') then coalesce(
-                {{ object_where('person_properties', "cast(p.value as varchar) <> '\"EMPTY\"' and not starts_with(p.key, 'initial_')") }},
-                cast('{}' as json)
+            when contains(cast(person_properties as {{ text_type() }}), '"EMPTY"') or contains(cast(person_properties as {{ text_type() }}), '"initial_') then coalesce(
+                {{ object_where('person_properties', "cast(p.value as " ~ text_type() ~ ") <> '\"EMPTY\"' and not " ~ text_starts_with('p.key', "'initial_'")) }},
+                {{ as_json("'{}'") }}
             )
             else person_properties
         end as person_properties,
         case
-            when contains(cast(person_properties as varchar), '"initial_') then
-                {{ object_where('person_properties', "cast(p.value as varchar) <> '\"EMPTY\"' and starts_with(p.key, 'initial_')", key="'$' || p.key") }}
+            when contains(cast(person_properties as {{ text_type() }}), '"initial_') then
+                {{ object_where('person_properties', "cast(p.value as " ~ text_type() ~ ") <> '\"EMPTY\"' and " ~ text_starts_with('p.key', "'initial_'"), key="'$' || p.key") }}
         end as person_properties_once,
         {{ groups_object('group_links') }} as groups,
-        cast(null as json) as source_context,
-        cast(null as varchar) as country_code,
+        {{ as_json('null') }} as source_context,
+        cast(null as {{ text_type() }}) as country_code,
         group_links,
         coalesce(
             amplitude_uuid,
             {{ uuid_v5('backfill_content', "'amplitude:' || " ~ canonical_json('record')) }}
         ) as uuid,
-        cast(null as varchar) as rejection_reason,
-        cast(null as varchar) as exclusion_reason,
+        cast(null as {{ text_type() }}) as rejection_reason,
+        cast(null as {{ text_type() }}) as exclusion_reason,
         record as source_record
 
     from parsed

@@ -57,14 +57,14 @@ parsed as (
         {{ first_of('field', [2]) }} is null as distinct_id_is_anonymous,
         {{ first_of('field', [4]) }} as source_time,
         params as source_properties,
-        case when starts_with(field[6], '[') then {{ ga4_params_to_json('field[6]') }} end as person_properties,
+        case when {{ text_starts_with('field[6]', "'['") }} then {{ ga4_params_to_json('field[6]') }} end as person_properties,
         {{ identity_links([(raw_id('field[3]'), raw_id('field[2]'), 'identify')]) }} as identity_links,   -- user_pseudo_id with user_id
         concat_ws('|',
             coalesce({{ value_text('field[3]') }}, ''),
             coalesce({{ value_text('field[2]') }}, ''),
             coalesce({{ value_text('field[1]') }}, ''),
             coalesce({{ value_text('field[4]') }}, ''),
-            cast(params as varchar)
+            cast(params as {{ text_type() }})
         ) as surrogate_key
 
     from flattened
@@ -78,7 +78,7 @@ final as (
         load_id,
         line_number,
         file_path,
-        cast(null as varchar) as source_event_id,
+        cast(null as {{ text_type() }}) as source_event_id,
         source_event_name,
         distinct_id,
         distinct_id_is_anonymous,
@@ -88,14 +88,14 @@ final as (
         {{ epoch_to_timestamp('source_time', 'us') }} as event_at,
         source_properties,
         person_properties,
-        cast(null as json) as person_properties_once,
-        cast(null as json) as source_context,
-        cast(null as varchar) as country_code,
-        cast(null as json) as groups,
+        {{ as_json('null') }} as person_properties_once,
+        {{ as_json('null') }} as source_context,
+        cast(null as {{ text_type() }}) as country_code,
+        {{ as_json('null') }} as groups,
         {{ no_group_links() }} as group_links,
         {{ uuid_v5('backfill_ga4_evt', 'surrogate_key') }} as uuid,
-        cast(null as varchar) as rejection_reason,
-        cast(null as varchar) as exclusion_reason,
+        cast(null as {{ text_type() }}) as rejection_reason,
+        cast(null as {{ text_type() }}) as exclusion_reason,
         record as source_record
 
     from parsed

@@ -60,7 +60,7 @@ parsed as (
         {{ raw_id('field[3]') }} as given_id,
         {{ raw_id('field[4]') }} as user_id,
         {{ raw_id('field[5]') }} as device_id,
-        case when json_type(field[8]) = 'VARCHAR' then {{ raw_id('field[8]') }} end as before_identity,
+        case when {{ json_type('field[8]') }} = 'VARCHAR' then {{ raw_id('field[8]') }} end as before_identity,
         {{ value_text('field[6]') }} as source_time,
         {{ group_links([no_group_links()] + group_types_links(group_types, 11)) }} as group_links,
         case when field[10] is null then nullif(upper(trim({{ value_text('field[9]') }})), '') end as country_code
@@ -75,9 +75,9 @@ identified as (
         *,
         -- a distinct_id that is only a device id: `$device:...`, or generated (A-Z, 0-9 and
         -- dashes with at least one letter, so a numeric user id is not taken for a device)
-        given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]*[A-Z][A-Z0-9-]*') as given_is_device,
+        given_id is null or {{ text_starts_with('given_id', "'$device:'") }} or {{ regex_full_match('given_id', '[A-Z0-9-]*[A-Z][A-Z0-9-]*') }} as given_is_device,
         before_identity is not null
-            and (given_id is null or starts_with(given_id, '$device:') or regexp_full_match(given_id, '[A-Z0-9-]*[A-Z][A-Z0-9-]*'))
+            and (given_id is null or {{ text_starts_with('given_id', "'$device:'") }} or {{ regex_full_match('given_id', '[A-Z0-9-]*[A-Z][A-Z0-9-]*') }})
             as takes_before_identity
 
     from parsed
@@ -96,7 +96,7 @@ final as (
         coalesce(case when takes_before_identity then before_identity else given_id end, user_id, device_id) as distinct_id,
         case
             when takes_before_identity then true
-            else coalesce(user_id is null and (given_id is null or starts_with(given_id, '$device:')), true)
+            else coalesce(user_id is null and (given_id is null or {{ text_starts_with('given_id', "'$device:'") }}), true)
         end as distinct_id_is_anonymous,
         'distinct_id, $user_id or $device_id' as distinct_id_fields,   -- what distinct_id is read from, for the rejects' detail
         {{ identity_links([
@@ -107,17 +107,17 @@ final as (
         {{ wall_time_to_utc(epoch_to_timestamp('source_time'), var('mixpanel_project_timezone')) }} as event_at,
         source_properties,
         country_code,
-        cast(null as json) as person_properties,
-        cast(null as json) as person_properties_once,
-        cast(null as json) as source_context,
+        {{ as_json('null') }} as person_properties,
+        {{ as_json('null') }} as person_properties_once,
+        {{ as_json('null') }} as source_context,
         {{ groups_object('group_links') }} as groups,
         group_links,
         case
             when insert_id is not null then {{ uuid_v5('posthog_mixpanel', 'insert_id') }}
             else {{ uuid_v5('posthog_mixpanel', "'backfill-content:' || " ~ canonical_json('record')) }}
         end as uuid,
-        cast(null as varchar) as rejection_reason,
-        cast(null as varchar) as exclusion_reason,
+        cast(null as {{ text_type() }}) as rejection_reason,
+        cast(null as {{ text_type() }}) as exclusion_reason,
         record as source_record
 
     from identified

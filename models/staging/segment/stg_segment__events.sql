@@ -19,7 +19,8 @@
 {%- set fields = [
     'type', 'event', 'messageId', 'name', 'userId', 'anonymousId',
     'timestamp', 'originalTimestamp', 'receivedAt',
-    'properties', 'traits', 'context.traits', 'previousId', 'groupId', 'context.groupId', 'context'
+    'properties', 'traits', 'context.traits', 'previousId', 'groupId', 'context.groupId', 'context',
+    'properties.url'
 ] %}
 {%- set group_type = (backfill.seeded_group_types('segment') | selectattr(0, 'equalto', 'groupId') | map(attribute=1) | list + [none])[0] %}
 
@@ -44,6 +45,16 @@ extracted as (
 
 ),
 
+texted as (
+
+    select
+        *,
+        {{ value_texts('field') }} as texts   -- each field's text, read once
+
+    from extracted
+
+),
+
 parsed as (
 
     select
@@ -51,31 +62,32 @@ parsed as (
         line_number,
         file_path,
         record,
-        lower({{ first_of('field', [1]) }}) as message_type,
-        {{ first_of('field', [2]) }} as track_event,
-        {{ first_of('field', [3]) }} as message_id,
-        {{ first_of('field', [4]) }} as screen_name,
-        {{ first_of('field', [5, 6]) }} as distinct_id,
-        {{ first_of('field', [5]) }} is null as distinct_id_is_anonymous,
-        {{ first_of('field', [7, 8, 9]) }} as source_time,
-        {{ first_timestamp_of('field', [7, 8, 9]) }} as event_at,
+        lower({{ first_text_at('texts', [1]) }}) as message_type,
+        {{ first_text_at('texts', [2]) }} as track_event,
+        {{ first_text_at('texts', [3]) }} as message_id,
+        {{ first_text_at('texts', [4]) }} as screen_name,
+        texts[17] as page_url,   -- properties.url as text (`->>`)
+        {{ first_text_at('texts', [5, 6]) }} as distinct_id,
+        {{ first_text_at('texts', [5]) }} is null as distinct_id_is_anonymous,
+        {{ first_text_at('texts', [7, 8, 9]) }} as source_time,
+        coalesce({% for i in [7, 8, 9] %}{{ text_to_timestamp('texts[' ~ i ~ ']') }}{% if not loop.last %}, {% endif %}{% endfor %}) as event_at,
         {{ object_or('field[10]') }} as properties,
         {{ object_or('field[16]', otherwise='null') }} as source_context,
         {{ object_or('field[11]', otherwise=object_or('field[12]', otherwise='null')) }} as person_properties,
-        case when lower({{ first_of('field', [1]) }}) = 'alias'
-            then {{ identity_links([(raw_id('field[13]'), raw_id('field[5]'), 'alias')]) }}   -- previousId becomes userId
-            else {{ identity_links([(raw_id('field[6]'), raw_id('field[5]'), 'identify')]) }}  -- anonymousId with userId
+        case when lower({{ first_text_at('texts', [1]) }}) = 'alias'
+            then {{ identity_links([(raw_id_at('texts', 13), raw_id_at('texts', 5), 'alias')]) }}   -- previousId becomes userId
+            else {{ identity_links([(raw_id_at('texts', 6), raw_id_at('texts', 5), 'identify')]) }}  -- anonymousId with userId
         end as identity_links,
         {%- if group_type is none %}
         {{ no_group_links() }} as group_links
         {%- else %}
-        case when lower({{ first_of('field', [1]) }}) = 'group'
+        case when lower({{ first_text_at('texts', [1]) }}) = 'group'
             then {{ group_links([group_link_list("'" ~ group_type ~ "'", group_keys('field[14]'), object_or('field[11]', otherwise='null'))]) }}
             else {{ group_links([group_link_list("'" ~ group_type ~ "'", group_keys('field[15]'))]) }}
         end as group_links
         {%- endif %}
 
-    from extracted
+    from texted
 
 ),
 final as (
@@ -99,14 +111,14 @@ final as (
         source_time,
         event_at,
         case message_type
-            when 'page' then {{ json_add_keys('properties', {'$current_url': "properties->>'$.url'"}) }}
-            when 'screen' then {{ json_add_keys('properties', {'$screen_name': 'screen_name'}) }}
+            when 'page' then {{ json_add_keys('properties', {'$current_url': add_key_text('page_url')}, json_keys=['$current_url']) }}
+            when 'screen' then {{ json_add_keys('properties', {'$screen_name': add_key_text('screen_name')}, json_keys=['$screen_name']) }}
             else properties
         end as source_properties,
         case when message_type in ('group', 'alias') then null else person_properties end as person_properties,   -- group traits describe the group
-        cast(null as json) as person_properties_once,
+        {{ as_json('null') }} as person_properties_once,
         source_context,
-        cast(null as varchar) as country_code,
+        cast(null as {{ text_type() }}) as country_code,
         {{ groups_object('group_links') }} as groups,
         group_links,
         case

@@ -16,7 +16,7 @@
      Unparsable → null → rejected as invalid_timestamp.
   ④ uuid: your export's own id if it has one (uuid_v5 over it, with a 16-character
      namespace of your own), so copies collapse; otherwise derive it from the content.
-  ⑤ source_properties: a JSON object (json_object(...) or a column that holds one).
+  ⑤ source_properties: a JSON object (json_object_of([(key, expr), ...]) or a column that holds one).
   Optional: person_properties (JSON: $set), rejection_reason / exclusion_reason (text), and ⑥
   person_properties_once (JSON: $set_once), source_context (JSON: Segment's `context` when the
   source has one), groups and group_links (see macros/groups.sql).
@@ -59,26 +59,26 @@ final as (
         distinct_id,                                                            -- ②
         distinct_id_is_anonymous,                                               -- ② true: not a known user
         'customer_id or anonymous_id' as distinct_id_fields,                    -- ② for the rejects' detail
-        {{ identity_links([(raw_id("record->'$.anonymous_id'"), raw_id("record->'$.customer_id'"), 'identify')]) }} as identity_links,  -- ② ids seen together
+        {{ identity_links([(raw_id(json_get('record', 'anonymous_id')), raw_id(json_get('record', 'customer_id')), 'identify')]) }} as identity_links,  -- ② ids seen together
         occurred_at as source_time,
         {{ text_to_timestamp('occurred_at', 'Europe/Berlin') }} as event_at,    -- ③ shop clocks are Berlin time
         case
             when event_id is not null then {{ uuid_v5('backfill_shop_ev', 'event_id') }}  -- ④
             else {{ uuid_v5('backfill_content', "'shop_events:' || " ~ canonical_json('record')) }}
         end as uuid,
-        json_object(                                                            -- ⑤
-            'amount', try_cast(record->>'$.amount' as decimal(12, 2)),
-            'currency', record->>'$.currency',
-            '$current_url', record->>'$.page_url'
-        ) as source_properties,
-        cast(null as json) as person_properties,
-        cast(null as json) as person_properties_once,                           -- ⑥ optional: $set_once person properties
-        cast(null as json) as source_context,                                   -- ⑥ optional: a Segment-style context object
-        cast(null as varchar) as country_code,
-        cast(null as json) as groups,                                           -- ⑥ optional: {"group type": "key"} (macros/groups.sql)
+        {{ json_object_of([
+            ('amount', 'try_cast(' ~ json_get_text('record', 'amount') ~ ' as decimal(12, 2))'),
+            ('currency', json_get_text('record', 'currency')),
+            ('$current_url', json_get_text('record', 'page_url')),
+        ]) }} as source_properties,                                             -- ⑤
+        {{ as_json('null') }} as person_properties,
+        {{ as_json('null') }} as person_properties_once,                           -- ⑥ optional: $set_once person properties
+        {{ as_json('null') }} as source_context,                                   -- ⑥ optional: a Segment-style context object
+        cast(null as {{ text_type() }}) as country_code,
+        {{ as_json('null') }} as groups,                                           -- ⑥ optional: {"group type": "key"} (macros/groups.sql)
         {{ no_group_links() }} as group_links,                                  -- ⑥ optional: groups and their properties
-        cast(null as varchar) as rejection_reason,
-        cast(null as varchar) as exclusion_reason,
+        cast(null as {{ text_type() }}) as rejection_reason,
+        cast(null as {{ text_type() }}) as exclusion_reason,
         record as source_record
 
     from parsed

@@ -3,5 +3,5 @@
 select {{ column_name }}
 from {{ model }}
 where {{ column_name }} is not null
-  and not regexp_full_match({{ column_name }}, '{{ pattern }}')
+  and not {{ backfill.regex_full_match(column_name, pattern) }}
 {% endtest %}
