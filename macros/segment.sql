@@ -6,6 +6,16 @@
   one field, the first listed that the event has wins.
 #}
 {% macro segment_context(mapped, values) -%}
+    {{ return(adapter.dispatch('segment_context', 'backfill')(mapped, values)) }}
+{%- endmacro %}
+
+{#- Spark: the values' numbers may be in Java's exponent form: written as DuckDB writes them,
+    once over the built text #}
+{% macro spark__segment_context(mapped, values) -%}
+    {{ backfill.spark__json_numbers(backfill.default__segment_context(mapped, values)) }}
+{%- endmacro %}
+
+{% macro default__segment_context(mapped, values) -%}
     {%- set top = [] -%}
     {%- set groups = {} -%}
     {%- for property, field in mapped -%}

@@ -40,7 +40,7 @@
         map_values(from_json({{ object }}, 'map<string,variant>')),
         (e, t) -> named_struct('key', e.key, 'value', case
             when e.value is null then 'null'
-            when schema_of_variant(t) = 'STRING' then {{ backfill.spark__json_scalar('e.value') }}
+            when schema_of_variant(t) = 'STRING' then {{ backfill.spark__json_string('e.value') }}
             else e.value
         end)
     )
@@ -88,7 +88,7 @@
 {%- endmacro %}
 
 {% macro spark__add_key_text(expr) -%}
-    nullif(regexp_extract(to_json(named_struct('v', cast({{ expr }} as string))), '^\\{"v":(.*)\\}$', 1), '')
+    {{ backfill.spark__json_string(expr) }}
 {%- endmacro %}
 
 {# An extracted JSON value (json_values) that is present and not JSON null. #}
