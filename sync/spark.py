@@ -243,23 +243,22 @@ AUDIT_INPUTS = ("int_events__validated", "stg_landing__bad_lines", "events", "ev
 
 
 def _build_audit_views(warehouse: Path) -> None:
-    """dbt's audit models, built on the DuckDB target over the views `attach` made."""
-    from dbt.cli.main import dbtRunner
+    """dbt's audit models, built on the DuckDB target over the views `attach` made. In a process
+    of its own: dbt-duckdb keeps its connection open, with its own settings, until its process
+    ends, and `sync` opens the same file next."""
+    import subprocess
+    import sys
 
-    saved = os.environ.get("WAREHOUSE_PATH")
-    os.environ["WAREHOUSE_PATH"] = str(warehouse)
-    try:
-        result = dbtRunner().invoke([
-            "run", "--target", "dev", "--select", "path:models/audit", "--quiet",
-            "--project-dir", str(REPO), "--profiles-dir", str(REPO),
-            # its own folders: the Spark build's run_results.json (which tests failed) stays
-            "--target-path", str(home(warehouse).resolve() / "audit" / "target"),
-            "--log-path", str(home(warehouse).resolve() / "audit" / "logs"),
-        ])
-    finally:
-        if saved is None:
-            os.environ.pop("WAREHOUSE_PATH", None)
-        else:
-            os.environ["WAREHOUSE_PATH"] = saved
-    if not result.success:
-        raise WarehouseError(f"the audit views could not be built over Spark's tables: {result.exception or 'see logs/dbt.log'}")
+    dbt = Path(sys.executable).with_name("dbt")
+    folder = home(warehouse).resolve() / "audit"
+    result = subprocess.run(
+        [str(dbt) if dbt.exists() else "dbt", "run", "--target", "dev", "--select", "path:models/audit", "--quiet",
+         "--project-dir", str(REPO), "--profiles-dir", str(REPO)],
+        # its own folders: the Spark build's run_results.json (which tests failed) stays
+        env={**os.environ, "WAREHOUSE_PATH": str(warehouse), "DBT_TARGET_PATH": str(folder / "target"),
+             "DBT_LOG_PATH": str(folder / "logs")},
+        capture_output=True, text=True,
+    )
+    if result.returncode:
+        detail = (result.stdout.strip().splitlines() or ["see " + str(folder / "logs")])[-1]
+        raise WarehouseError(f"the audit views could not be built over Spark's tables: {detail}")

@@ -21,9 +21,11 @@ COMPARED = ("stg_landing__loads", "stg_landing__bad_lines", "int_events__validat
             "groups", "segment_events")
 WHEN_OR_WHICH_BUILD = {"build_id", "loaded_at"}
 
+# each profile has a $last_seen: without one a profile's time is its load time, which differs
+# between the two landings
 PROFILES = """[
   {"$distinct_id": "p-1", "$properties": {"$name": "Zoë", "$email": "zoe@example.com", "plan": "pro", "$last_seen": "2023-01-05T10:00:00"}},
-  {"$distinct_id": "p-2", "$properties": {"plan": "free", "seats": 3, "tags": ["a", "b"], "quote": "it's \\"so\\" \\\\ odd"}}
+  {"$distinct_id": "p-2", "$properties": {"plan": "free", "$last_seen": "2023-02-01T08:30:00", "seats": 3, "tags": ["a", "b"], "quote": "it's \\"so\\" \\\\ odd"}}
 ]"""
 
 
