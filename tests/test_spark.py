@@ -173,7 +173,7 @@ def test_a_push_from_spark_delivers_exactly_what_a_push_from_duckdb_delivers(eng
         assert all(r.exit_code == 0 for r in reconciliation), reconciliation[1].output
         assert reconciliation[0].output == reconciliation[1].output
         totals = engines.cli("sql", "--csv", "select sum(pending), bool_and(reconciles) from sync_reconciliation")
-        assert totals.output.splitlines()[1] == "0,true", totals.output
+        assert totals.output.splitlines()[1] == "0,True", totals.output
     finally:
         for server in servers:
             server.stop()
