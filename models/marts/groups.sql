@@ -30,7 +30,7 @@ usable_records as (
     from {{ ref('int_events__validated') }}
     where rejection_reason is null
         and distinct_id is not null
-        and {{ backfill.marts_list_length('group_links') }} > 0
+        and {{ backfill.list_length('group_links') }} > 0
         and event_at is not null
         and {{ is_plausible_event_time('event_at') }}   -- excluded records skip validation: check here
 
@@ -49,7 +49,7 @@ links as (
         link.group_key,
         link.properties
 
-    from usable_records {{ backfill.marts_unnest('usable_records.group_links', 'link') }}
+    from usable_records {{ backfill.unnest('usable_records.group_links', 'link') }}
 
 ),
 
@@ -73,13 +73,13 @@ seen as (
     select
         group_type,
         group_key,
-        {{ backfill.marts_arg_max('distinct_id', ['event_at', 'load_id', 'line_number']) }} as distinct_id,
-        {{ backfill.marts_arg_max('distinct_id_is_anonymous', ['event_at', 'load_id', 'line_number']) }} as distinct_id_is_anonymous,
+        {{ backfill.arg_max('distinct_id', ['event_at', 'load_id', 'line_number']) }} as distinct_id,
+        {{ backfill.arg_max('distinct_id_is_anonymous', ['event_at', 'load_id', 'line_number']) }} as distinct_id_is_anonymous,
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
         count(*) as records,
         max(load_id) as load_id,
-        {{ backfill.marts_sorted_distinct_list('source_system') }} as source_systems
+        {{ backfill.sorted_distinct_list('source_system') }} as source_systems
 
     from records
     group by group_type, group_key
@@ -91,13 +91,13 @@ final as (
     select
         {{ uuid_v5(
             'backfill_groups_',
-            backfill.marts_json_text_array(['seen.group_type', 'seen.group_key']) ~ " || '|' || coalesce(cast(regrouped.properties as " ~ backfill.text_type() ~ "), '{}')"
+            backfill.json_text_array(['seen.group_type', 'seen.group_key']) ~ " || '|' || coalesce(cast(regrouped.properties as " ~ backfill.text_type() ~ "), '{}')"
             ~ " || '|' || coalesce(cast(regrouped.properties_load_id as " ~ backfill.text_type() ~ "), '')"
         ) }} as uuid,
         seen.group_type,
         seen.group_key,
         cast(coalesce(regrouped.properties, '{}') as {{ backfill.json_type_name() }}) as properties,
-        cast('{' || {{ posthog_markers(backfill.marts_list_first('seen.source_systems')) }} || '}' as {{ backfill.json_type_name() }}) as posthog_properties,
+        cast('{' || {{ posthog_markers(backfill.list_first('seen.source_systems')) }} || '}' as {{ backfill.json_type_name() }}) as posthog_properties,
         seen.distinct_id,
         seen.distinct_id_is_anonymous,
         {{ to_iso8601_utc('coalesce(regrouped.properties_at, seen.first_seen_at)') }} as timestamp,

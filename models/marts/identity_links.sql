@@ -29,7 +29,7 @@ usable_records as (
     select source_system, load_id, line_number, event_at, identity_links
     from {{ ref('int_events__validated') }}
     where rejection_reason is null
-        and {{ backfill.marts_list_length('identity_links') }} > 0
+        and {{ backfill.list_length('identity_links') }} > 0
         and event_at is not null
         and {{ is_plausible_event_time('event_at') }}   -- excluded records skip validation: check here
 
@@ -46,7 +46,7 @@ pairs as (
         link.known_id,
         link.link_type
 
-    from usable_records {{ backfill.marts_unnest('usable_records.identity_links', 'link') }}
+    from usable_records {{ backfill.unnest('usable_records.identity_links', 'link') }}
 
 ),
 
@@ -76,7 +76,7 @@ first_seen as (
 final as (
 
     select
-        {{ uuid_v5('backfill_idlinks', backfill.marts_json_text_array(['anonymous_id', 'known_id'])) }} as uuid,
+        {{ uuid_v5('backfill_idlinks', backfill.json_text_array(['anonymous_id', 'known_id'])) }} as uuid,
         anonymous_id,
         known_id,
         link_type,

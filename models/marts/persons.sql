@@ -67,7 +67,7 @@ seen as (
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
         max(load_id) as load_id,
-        {{ backfill.marts_sorted_distinct_list('source_system') }} as source_systems
+        {{ backfill.sorted_distinct_list('source_system') }} as source_systems
 
     from records
     group by distinct_id
@@ -88,7 +88,7 @@ final as (
         cast(coalesce(regrouped.properties, '{}') as {{ backfill.json_type_name() }}) as properties,
         cast(coalesce(regrouped_once.properties, '{}') as {{ backfill.json_type_name() }}) as properties_once,
         regrouped.properties is not null or regrouped_once.properties is not null as has_properties,
-        cast('{' || {{ posthog_markers(backfill.marts_list_first('seen.source_systems')) }} || '}' as {{ backfill.json_type_name() }}) as posthog_properties,
+        cast('{' || {{ posthog_markers(backfill.list_first('seen.source_systems')) }} || '}' as {{ backfill.json_type_name() }}) as posthog_properties,
         {{ to_iso8601_utc('seen.last_seen_at') }} as timestamp,
         seen.last_seen_at as event_at,
         seen.first_seen_at,

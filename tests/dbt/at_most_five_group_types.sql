@@ -18,7 +18,7 @@ select
     group_type,
     groups,
     'PostHog allows at most 5 group types per project; this warehouse has '
-        || (select count(*) from group_types) || ': ' || (select {{ backfill.marts_sorted_text_agg('group_type', "', '") }} from group_types)
+        || (select count(*) from group_types) || ': ' || (select {{ backfill.sorted_text_agg('group_type', "', '") }} from group_types)
         as problem
 
 from group_types

@@ -1,6 +1,7 @@
 {#
-  Spark-only JSON text helpers used by the source staging models (helper SOURCES). JSON is
-  plain text on Spark; these build or read it keeping DuckDB's key order and value types.
+  JSON read and written as text by the source staging models. On Spark JSON is plain text:
+  these keep DuckDB's key order, number forms and value types, so both engines write the
+  same bytes (uuids hash some of them).
 #}
 
 {#
