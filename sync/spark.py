@@ -190,6 +190,10 @@ def landing(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _publish(spark, con, before: int, scratch: Path) -> None:
+    # every source's raw table, empty until landed, as in a DuckDB warehouse: the models read them all
+    for (table,) in con.execute("select table_name from information_schema.tables where table_schema = 'raw' "
+                                "and table_type = 'BASE TABLE'").fetchall():
+        ensure_table(spark, con, RAW_SCHEMA, table, None if table == "loads" else "load_id")
     new = f"load_id > {before}"
     if not con.execute(f"select count(*) from raw.loads where {new}").fetchone()[0]:
         return
