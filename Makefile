@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 # --target spark (optional): pyspark and dbt-spark in the venv, and a Java runtime (17 or newer)
 install-spark: $(VENV)/.spark-installed
 
-$(VENV)/.spark-installed: $(VENV)/.installed java
+$(VENV)/.spark-installed: $(VENV)/.installed | java
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
 	touch $@
 
