@@ -9,14 +9,10 @@
     properties_at       the newest event time a kept value came from
 #}
 {% macro merged_properties(relation, keys, column, first=false) %}
-    {{ return(adapter.dispatch('merged_properties', 'backfill')(relation, keys, column, first)) }}
-{% endmacro %}
-
-{% macro duckdb__merged_properties(relation, keys, column, first=false) %}
     {%- set direction = '' if first else ' desc' -%}
     select
         {{ keys | join(', ') }},
-        to_json(map_from_entries(list({'k': property, 'v': value} order by property))) as properties,
+        {{ backfill.object_of_sorted_entries('property', 'value') }} as properties,
         max(load_id) as properties_load_id,
         max(event_at) as properties_at
 
@@ -28,47 +24,44 @@
             records.event_at,
             records.load_id
 
-        from {{ relation }} as records, json_each(records.{{ column }}) as property
-        where json_type(records.{{ column }}) = 'OBJECT'
+        from {{ relation }} as records{{ backfill.with_object_entries('records.' ~ column) }}
         qualify row_number() over (
             partition by {% for key in keys %}records.{{ key }}, {% endfor %}property.key
-            order by records.event_at{{ direction }}, records.load_id{{ direction }}, records.line_number{{ direction }}, property.id{{ direction }}
+            order by records.event_at{{ direction }}, records.load_id{{ direction }}, records.line_number{{ direction }}, {{ backfill.entry_position() }}{{ direction }}
         ) = 1
     )
     group by {{ keys | join(', ') }}
 {% endmacro %}
 
-{#- Spark: the object's entries with each value's JSON text as DuckDB writes it (see
-    spark_object_entries), and the merged object written as text, keys sorted by their bytes.
-    The text is hashed into the persons' and groups' uuids, so it must be DuckDB's. #}
-{% macro spark__merged_properties(relation, keys, column, first=false) %}
-    {%- set direction = '' if first else ' desc' -%}
-    select
-        {{ keys | join(', ') }},
-        '{' || array_join(transform(
-            array_sort(collect_list(named_struct('k', property, 'v', value))),
+{#- Each record joined to the entries of its JSON object `column` as `property` (key, value as
+    JSON text); records whose column is not an object have none. #}
+{% macro with_object_entries(column) %}{{ return(adapter.dispatch('with_object_entries', 'backfill')(column)) }}{% endmacro %}
+{% macro duckdb__with_object_entries(column) -%}
+    , json_each({{ column }}) as property
+        where json_type({{ column }}) = 'OBJECT'
+{%- endmacro %}
+{#- Spark: each value's JSON text as DuckDB writes it (spark_object_entries). #}
+{% macro spark__with_object_entries(column) %}
+        lateral view posexplode({{ spark_object_entries(column) }}) entries as position, property
+{% endmacro %}
+
+{#- An entry's position in its object, from with_object_entries. #}
+{% macro entry_position() %}{{ return(adapter.dispatch('entry_position', 'backfill')()) }}{% endmacro %}
+{% macro duckdb__entry_position() %}property.id{% endmacro %}
+{% macro spark__entry_position() %}entries.position{% endmacro %}
+
+{#- The JSON object of the aggregated (key, JSON text) pairs, keys in order. On Spark written as
+    text, keys sorted by their bytes: persons' and groups' uuids hash it, so it is DuckDB's text. #}
+{% macro object_of_sorted_entries(key, value) %}{{ return(adapter.dispatch('object_of_sorted_entries', 'backfill')(key, value)) }}{% endmacro %}
+{% macro duckdb__object_of_sorted_entries(key, value) -%}
+    to_json(map_from_entries(list({'k': {{ key }}, 'v': {{ value }}} order by {{ key }})))
+{%- endmacro %}
+{% macro spark__object_of_sorted_entries(key, value) -%}
+    '{' || array_join(transform(
+            array_sort(collect_list(named_struct('k', {{ key }}, 'v', {{ value }}))),
             e -> {{ spark_json_quote('e.k') }} || ':' || e.v
-        ), ',') || '}' as properties,
-        max(load_id) as properties_load_id,
-        max(event_at) as properties_at
-
-    from (
-        select
-            {% for key in keys %}records.{{ key }}, {% endfor %}
-            property.key as property,
-            property.value,
-            records.event_at,
-            records.load_id
-
-        from {{ relation }} as records
-        lateral view posexplode({{ spark_object_entries('records.' ~ column) }}) entries as position, property
-        qualify row_number() over (
-            partition by {% for key in keys %}records.{{ key }}, {% endfor %}property.key
-            order by records.event_at{{ direction }}, records.load_id{{ direction }}, records.line_number{{ direction }}, entries.position{{ direction }}
-        ) = 1
-    )
-    group by {{ keys | join(', ') }}
-{% endmacro %}
+        ), ',') || '}'
+{%- endmacro %}
 
 {#
   Spark only: JSON text as DuckDB's JSON functions write it. Spark has no JSON type: objects
