@@ -220,10 +220,13 @@
 {#- Spark's to_json takes no bare scalar: wrap it as {"v": x} and cut the value out; a null
     field is left out ({}), which gives null. #}
 {% macro spark__json_scalar(expr) -%}
-    {%- set wrapped -%}
-        nullif(regexp_extract(to_json(named_struct('v', {{ expr }})), '^\\{"v":(.*)\\}$', 1), '')
-    {%- endset -%}
+    {%- set wrapped = backfill.spark_to_json(expr) -%}
     transform(array({{ wrapped }}), v -> case when v rlike '^-?[0-9]\\.[0-9]+E-?[0-9]+$' then {{ backfill.spark__json_number('v') }} else v end)[0]
+{%- endmacro %}
+
+{#- Spark: the JSON text of an SQL value as Spark writes it (numbers as Java prints them). #}
+{% macro spark_to_json(expr) -%}
+    nullif(regexp_extract(to_json(named_struct('v', {{ expr }})), '^\\{"v":(.*)\\}$', 1), '')
 {%- endmacro %}
 
 {# The type of a JSON value (or of the value at dotted `path` in it), by DuckDB's json_type

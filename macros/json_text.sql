@@ -143,7 +143,7 @@
 {%- endmacro %}
 
 {% macro spark__json_string(expr) -%}
-    nullif(regexp_extract(to_json(named_struct('v', cast({{ expr }} as string))), '^\\{"v":(.*)\\}$', 1), '')
+    {{ backfill.spark_to_json('cast(' ~ expr ~ ' as string)') }}
 {%- endmacro %}
 
 {# The JSON text of an integer value (DuckDB's to_json of a bigint). #}
